@@ -1,0 +1,6 @@
+/** Every `nucmesh` subcommand, in the order `nucmesh --help` lists them. */
+import type { Command } from '../command.js';
+import { agentCommand } from './agent.js';
+import { fleetCommand } from './fleet.js';
+
+export const commands: Command[] = [agentCommand, fleetCommand];

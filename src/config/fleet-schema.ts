@@ -1,0 +1,98 @@
+/**
+ * The fleet config: one typed, versioned schema, the single source of every setting
+ * a node needs. Defaults fill everything optional; unknown keys are an error.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+/** 32 random bytes, base64 (44 characters). */
+export const FleetKeySchema = Type.String({
+  pattern: '^[A-Za-z0-9+/]{43}=$',
+  description: 'fleet key: 32 random bytes, base64 (44 characters)',
+});
+
+const ApiTokenSchema = Type.String({
+  minLength: 24,
+  maxLength: 256,
+  pattern: '^[A-Za-z0-9_-]+$',
+  description: 'bearer token: at least 24 URL-safe characters',
+});
+
+const DnsLabel = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$',
+  description: 'a DNS label: lower-case letters, digits and -, 1 to 63 characters',
+});
+
+export const ApiConfigSchema = Type.Object(
+  {
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 8443 }),
+    bind: Type.String({ default: '0.0.0.0', minLength: 1 }),
+    tokens: Type.Object(
+      {
+        reader: ApiTokenSchema,
+        admin: ApiTokenSchema,
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const DiscoveryConfigSchema = Type.Object(
+  {
+    /** Interfaces to advertise and browse on; empty means every physical interface. */
+    interfaces: Type.Array(Type.String({ minLength: 1, maxLength: 15 }), { default: [] }),
+    /** A peer that misses liveness checks for this long is down. */
+    peerTimeoutSeconds: Type.Number({ minimum: 1, maximum: 600, default: 10 }),
+    /** How often the peers the election depends on are checked for liveness. */
+    heartbeatSeconds: Type.Number({ minimum: 0.5, maximum: 300, default: 3 }),
+    /** How long a fresh node listens for peers before it takes part in the seeding decision. */
+    formingSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 20 }),
+  },
+  { additionalProperties: false },
+);
+
+export const K3sConfigSchema = Type.Object(
+  {
+    /** Extra `k3s server` flags, e.g. ["--disable=traefik"]. */
+    serverArgs: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Extra `k3s agent` flags. */
+    agentArgs: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Extra node labels on top of the hardware labels. */
+    nodeLabels: Type.Record(Type.String({ minLength: 1, maxLength: 253 }), Type.String({ maxLength: 63 }), { default: {} }),
+    /** Extra subject alternative names for the API server certificate. */
+    tlsSans: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    clusterCidr: Type.String({ default: '10.42.0.0/16' }),
+    serviceCidr: Type.String({ default: '10.43.0.0/16' }),
+  },
+  { additionalProperties: false },
+);
+
+export const SshConfigSchema = Type.Object(
+  {
+    /** OpenSSH public keys allowed to log in as root; empty means no SSH at all. */
+    authorizedKeys: Type.Array(Type.String({ pattern: '^(ssh|ecdsa|sk)-[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$' }), { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
+export const FleetConfigSchema = Type.Object(
+  {
+    version: Type.Literal(1, { description: 'schema version: 1' }),
+    name: DnsLabel,
+    key: FleetKeySchema,
+    /** Control-plane (etcd) servers the cluster grows to: odd, for quorum. */
+    servers: Type.Integer({ minimum: 1, maximum: 9, default: 3 }),
+    api: ApiConfigSchema,
+    discovery: Type.Object(DiscoveryConfigSchema.properties, { additionalProperties: false, default: {} }),
+    k3s: Type.Object(K3sConfigSchema.properties, { additionalProperties: false, default: {} }),
+    ssh: Type.Object(SshConfigSchema.properties, { additionalProperties: false, default: {} }),
+  },
+  { additionalProperties: false },
+);
+
+export type FleetConfig = Static<typeof FleetConfigSchema>;
+export type ApiConfig = Static<typeof ApiConfigSchema>;
+export type DiscoveryConfig = Static<typeof DiscoveryConfigSchema>;
+export type K3sConfig = Static<typeof K3sConfigSchema>;

@@ -1,0 +1,17 @@
+/**
+ * The boot sequence: named steps, in order. `once` steps are persisted as done and
+ * never redone (a reboot resumes where it stopped); `always` steps run at every start.
+ */
+import type { Logger } from '../log.js';
+import type { FleetConfig } from '../config/fleet.js';
+import type { AgentOptions } from './agent-options.js';
+import type { Step } from './steps.js';
+
+export interface BootContext {
+  options: AgentOptions;
+  config: Readonly<FleetConfig>;
+  log: Logger;
+  dataDir: string;
+}
+
+export const bootSteps: Step<BootContext>[] = [];

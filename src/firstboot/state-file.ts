@@ -1,0 +1,35 @@
+/**
+ * Small JSON documents in the data dir, written atomically (temp file, fsync, rename),
+ * so a power cut leaves either the old or the new version, never half of one.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { NucmeshError } from '../errors.js';
+
+export async function readJsonFile<T>(file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new NucmeshError('E_STATE_READ', `cannot read ${file}: ${(e as Error).message}`, { data: { file }, cause: e });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new NucmeshError('E_STATE_CORRUPT', `${file} is not valid JSON; move it away to start that state afresh`, { data: { file }, cause: e });
+  }
+}
+
+export async function writeJsonFile(file: string, value: unknown, mode = 0o600): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const handle = await fs.open(tmp, 'w', mode);
+  try {
+    await handle.writeFile(JSON.stringify(value, null, 2) + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file);
+}

@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli } from '../../helpers/cli.js';
+
+test('--help lists every command and exits 0; no command is a usage error', async () => {
+  const r = await runCli(['--help']);
+  assert.equal(r.code, 0);
+  for (const cmd of ['agent', 'fleet']) assert.match(r.stdout, new RegExp(`^  ${cmd} `, 'm'));
+  const none = await runCli([]);
+  assert.equal(none.code, 2);
+});
+
+test('--version prints the package version', async () => {
+  const r = await runCli(['--version']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+});
+
+test('usage errors exit 2 with a message that says what was wrong, and no stack trace', async () => {
+  for (const args of [['frobnicate'], ['agent', '--bogus'], ['agent', '--api-port', 'x', '--fleet', '/x'], ['fleet'], ['fleet', 'init']]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /nucmesh/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('every command has --help', async () => {
+  for (const cmd of ['agent', 'fleet']) {
+    const r = await runCli([cmd, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage:/m);
+  }
+});
+
+test('fleet init then check; a broken file fails with exit 1 naming the field', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-cli-'));
+  const file = path.join(dir, 'fleet.yaml');
+  assert.equal((await runCli(['fleet', 'init', file, '--name', 'site-a'])).code, 0);
+  const ok = await runCli(['fleet', 'check', file]);
+  assert.equal(ok.code, 0);
+  assert.match(ok.stdout, /valid .*site-a/);
+  const again = await runCli(['fleet', 'init', file]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already exists/);
+  const missing = await runCli(['fleet', 'check', path.join(dir, 'none.yaml')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /fleet init/);
+});
