@@ -2,5 +2,7 @@
 import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
 import { fleetCommand } from './fleet.js';
+import { detectCommand } from './detect.js';
+import { captureCommand } from './capture.js';
 
-export const commands: Command[] = [agentCommand, fleetCommand];
+export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand];
