@@ -110,7 +110,7 @@ done
 
 version=$(node -p "require('$repo/package.json').version")
 name=nucmesh-$version
-work=$cache/work
+work=$cache/work-$$
 rm -rf "$work"; mkdir -p "$work"
 
 # ---------------------------------------------------------------- k3s (fails early when unreachable)

@@ -10,7 +10,16 @@ export interface AgentOptions {
   interfaces: string[];
   /** API port; overrides the fleet config's api.port. */
   apiPort?: number;
+  /**
+   * This is the node itself (the image's nucmesh.service): set the hostname from the
+   * identity and draw the console banner. Off when the agent runs anywhere else.
+   */
+  applyHost?: boolean;
+  /** Console devices for the banner (with applyHost). */
+  bannerTtys?: string[];
 }
+
+export const DEFAULT_BANNER_TTYS = ['/dev/tty1', '/dev/ttyS0'];
 
 export const DEFAULT_DATA_DIR = '/var/lib/nucmesh';
 

@@ -9,6 +9,7 @@ import type { Step } from './steps.js';
 import type { Inventory } from './hardware/types.js';
 import type { NodeIdentity } from './identity.js';
 import { identityStep, inventoryStep, nodeSummaryStep } from './hardware-steps.js';
+import { hostnameStep } from './host-steps.js';
 
 export interface BootContext {
   options: AgentOptions;
@@ -21,4 +22,4 @@ export interface BootContext {
   identity?: NodeIdentity;
 }
 
-export const bootSteps: Step<BootContext>[] = [inventoryStep, identityStep, nodeSummaryStep];
+export const bootSteps: Step<BootContext>[] = [inventoryStep, identityStep, nodeSummaryStep, hostnameStep];

@@ -23,6 +23,10 @@ Options:
   --interface NAME      Network interface to use; repeat for several
                         (default: every physical interface)
   --api-port N          Port of the local API (default: the fleet config's api.port)
+  --apply-host          This is the node itself (the image's nucmesh.service): set
+                        the hostname from the node identity and draw the console
+                        banner on NUCMESH_BANNER_TTYS (default /dev/tty1,/dev/ttyS0).
+                        Never use it on a developer's machine.
   -h, --help            Show this help.
 `;
 
@@ -44,6 +48,7 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
       'hardware-from': { type: 'string' },
       interface: { type: 'string', multiple: true },
       'api-port': { type: 'string' },
+      'apply-host': { type: 'boolean' },
     },
     argv,
   );
@@ -56,6 +61,11 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
   };
   if (values['hardware-from'] !== undefined) opts.hardwareFrom = values['hardware-from'] as string;
   if (apiPort !== undefined) opts.apiPort = apiPort;
+  if (values['apply-host'] === true) {
+    opts.applyHost = true;
+    const ttys = process.env['NUCMESH_BANNER_TTYS'];
+    if (ttys) opts.bannerTtys = ttys.split(',').map((t) => t.trim()).filter(Boolean);
+  }
   return opts;
 }
 
