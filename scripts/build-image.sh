@@ -331,7 +331,7 @@ cp "$initrd" "$out/$name.initrd"
 printf '%s\n' "$cmdline" > "$out/$name.cmdline"
 
 say "compressing (zstd)"
-zstd -q -T0 -10 "$img" -o "$img.zst"
+zstd -q -T0 -6 "$img" -o "$img.zst"
 ( cd "$out" && sha256sum "$name.img" "$name.img.zst" "$name.vmlinuz" "$name.initrd" "$name.cmdline" > SHA256SUMS )
 rm -rf "$work"
 

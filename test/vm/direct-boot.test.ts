@@ -34,7 +34,7 @@ describe('image: direct-kernel boot', { skip }, () => {
     const t0 = Date.now();
     vm = await Vm.start({ name: 'direct', workDir: work, image, boot: 'direct', smbios, userNet: { apiHostPort: 18443 } });
     await vm.waitFor(/Started nucmesh\.service/, 240_000);
-    const bannerEnd = await vm.waitFor(/\n  API {6}.*\n[\s\S]*?={72}/, 120_000);
+    const bannerEnd = await vm.waitFor(/\n {2}API {6}.*\n[\s\S]*?={72}/, 120_000);
     console.log(`# boot to banner (direct kernel, TCG): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     assert.ok(bannerEnd);
     const text = vm.console();

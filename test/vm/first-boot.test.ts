@@ -1,0 +1,69 @@
+/**
+ * First boot on a 4 GiB disk grows root to fill it; a reboot (reset button, same disk)
+ * keeps the node ID and redoes none of the first-boot work.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureTestImage, vmTestsUnavailable, type TestImage } from './helpers/test-image.js';
+import { Vm } from './helpers/qemu.js';
+import { parseBanners } from './helpers/banner-parse.js';
+import { assertBannerMatches, bannerNodeId, nuc } from './helpers/nuc.js';
+
+const skip = vmTestsUnavailable();
+const GiB = 1024 ** 3;
+const BANNER_DONE = /\n {2}API {6}.*\n[\s\S]*?={72}/;
+
+/** "root 3.8 GiB (3.1 GiB free)" → bytes of the root file system. */
+function rootSize(disk: string | undefined): number {
+  const m = /^root ([\d.]+) (MiB|GiB)/.exec(disk ?? '');
+  assert.ok(m, `the banner shows no root disk size: '${disk}'`);
+  return Number(m[1]) * (m[2] === 'GiB' ? GiB : 1024 ** 2);
+}
+
+describe('image: first boot grows root, a reboot redoes nothing', { skip }, () => {
+  let image: TestImage;
+  let vm: Vm | undefined;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-vm-firstboot-'));
+  const smbios = nuc('G6TN22222222', 'NUC12WSHi5');
+
+  before(async () => {
+    image = await ensureTestImage((l) => console.log(l));
+  });
+  after(async () => {
+    await vm?.kill();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('grows root to fill a 4 GiB disk, then keeps the node ID across a reset', async () => {
+    const imageBytes = statSync(image.img).size;
+    assert.ok(imageBytes < 2 * GiB, 'the image itself is small');
+    vm = await Vm.start({ name: 'firstboot', workDir: work, image, boot: 'direct', smbios, diskSize: '4G' });
+    await vm.waitFor(BANNER_DONE, 300_000);
+    const first = parseBanners(vm.console()).at(-1);
+    assert.ok(first);
+    const { nodeId } = assertBannerMatches(first, smbios);
+    const size = rootSize(first.fields['Disk']);
+    assert.ok(size > 3.5 * GiB, `root is ${size} bytes: it did not grow to the 4 GiB disk`);
+    const firstBoot = vm.console();
+    assert.match(firstBoot, /"msg":"identity: node ID from system-serial, persisted"/);
+    assert.match(firstBoot, /"msg":"boot step hostname: done"/);
+
+    const mark = firstBoot.length;
+    await vm.reset();
+    await vm.waitFor(/Linux version/, 60_000, mark);
+    await vm.waitFor(BANNER_DONE, 300_000, mark);
+    const second = vm.console().slice(mark);
+    const again = parseBanners(second).at(-1);
+    assert.ok(again, 'no banner after the reboot');
+    assert.equal(bannerNodeId(again).nodeId, nodeId, 'the node ID changed across a reboot');
+    assert.equal(again.fields['Hostname'], first.fields['Hostname']);
+    assert.ok(rootSize(again.fields['Disk']) > 3.5 * GiB);
+    assert.match(second, /"msg":"boot step identity: already done"/);
+    assert.match(second, /"msg":"boot step hostname: already done"/);
+    assert.doesNotMatch(second, /"msg":"identity: node ID from/, 'the identity was derived again');
+    assert.doesNotMatch(second, /"msg":"hostname: set to/, 'the hostname was set again');
+  });
+});
