@@ -85,14 +85,14 @@ while [ $# -gt 0 ]; do
 done
 
 # ---------------------------------------------------------------- checks, early
-[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap --mode=root, file ownership in the root file system): sudo $0 $*"
-[ -r /etc/debian_version ] || die "needs a Debian host (mmdebstrap, apt); this is not Debian"
 size_bytes=""
 if [ -n "$size" ]; then
   size_bytes=$(numfmt --from=iec "$size" 2>/dev/null) || usage_error "--size: '$size' is not a size such as 2G or 4096M"
 fi
 if [ -n "$fleet" ] && [ ! -r "$fleet" ]; then usage_error "--fleet: cannot read '$fleet'"; fi
 if [ "$k3s_mode" = dir ] && [ ! -d "$k3s_dir" ]; then usage_error "--k3s-dir: '$k3s_dir' is not a directory"; fi
+[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap --mode=root, file ownership in the root file system): sudo $0 $*"
+[ -r /etc/debian_version ] || die "needs a Debian host (mmdebstrap, apt); this is not Debian"
 out=$(mkdir -p "$out" && cd "$out" && pwd)
 mkdir -p "$cache"; cache=$(cd "$cache" && pwd)
 

@@ -9,6 +9,10 @@ import { promises as fs, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { TestImage } from './test-image.js';
+import { repoRoot } from '../../helpers/paths.js';
+
+/** The last console of each VM (by name), kept after the test for diagnosis. */
+export const vmLogDir = path.join(repoRoot, '.cache/vm-logs');
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
@@ -179,12 +183,15 @@ export class Vm {
     await this.qmp('system_reset');
   }
 
-  /** Kills QEMU by its PID and waits for it to go. */
+  /** Kills QEMU by its PID, waits for it to go, keeps its console in .cache/vm-logs/ for diagnosis. */
   async kill(): Promise<void> {
-    if (this.exited || this.child.pid === undefined) return;
-    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    process.kill(this.child.pid, 'SIGKILL');
-    await gone;
+    if (!this.exited && this.child.pid !== undefined) {
+      const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      process.kill(this.child.pid, 'SIGKILL');
+      await gone;
+    }
+    await fs.mkdir(vmLogDir, { recursive: true });
+    await fs.copyFile(this.serialFile, path.join(vmLogDir, `${this.options.name}.serial.log`)).catch(() => undefined);
   }
 }
 
