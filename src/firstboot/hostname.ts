@@ -40,10 +40,21 @@ export interface HostnameTargets {
 
 export const LIVE_TARGETS: HostnameTargets = { root: '/', kernelHostnameFile: '/proc/sys/kernel/hostname' };
 
+/** Writes a small file and flushes it to disk (a reset right after must not lose it). */
+async function writeDurably(file: string, text: string): Promise<void> {
+  const handle = await fs.open(file, 'w', 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function applyHostname(name: string, targets: HostnameTargets = LIVE_TARGETS): Promise<void> {
   checkHostname(name);
   const etc = path.join(targets.root, 'etc');
-  await fs.writeFile(path.join(etc, 'hostname'), name + '\n');
+  await writeDurably(path.join(etc, 'hostname'), name + '\n');
   const hostsFile = path.join(etc, 'hosts');
   let hosts = '127.0.0.1\tlocalhost\n';
   try {
@@ -51,6 +62,6 @@ export async function applyHostname(name: string, targets: HostnameTargets = LIV
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  await fs.writeFile(hostsFile, hostsWithHostname(hosts, name));
+  await writeDurably(hostsFile, hostsWithHostname(hosts, name));
   if (targets.kernelHostnameFile) await fs.writeFile(targets.kernelHostnameFile, name);
 }

@@ -32,4 +32,15 @@ export async function writeJsonFile(file: string, value: unknown, mode = 0o600):
     await handle.close();
   }
   await fs.rename(tmp, file);
+  await syncDir(path.dirname(file));
+}
+
+/** Makes a rename in `dir` durable: without it a power cut can bring back the old file. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

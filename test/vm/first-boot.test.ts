@@ -40,7 +40,7 @@ describe('image: first boot grows root, a reboot redoes nothing', { skip }, () =
   it('grows root to fill a 4 GiB disk, then keeps the node ID across a reset', async () => {
     const imageBytes = statSync(image.img).size;
     assert.ok(imageBytes < 2 * GiB, 'the image itself is small');
-    vm = await Vm.start({ name: 'firstboot', workDir: work, image, boot: 'direct', smbios, diskSize: '4G' });
+    vm = await Vm.start({ name: 'firstboot', workDir: work, image, boot: 'direct', smbios, diskSize: '4G', userNet: {} });
     await vm.waitFor(BANNER_DONE, 300_000);
     const first = parseBanners(vm.console()).at(-1);
     assert.ok(first);

@@ -32,7 +32,15 @@ sock.on('message', (msg, r) => {
 sock.bind(7999, () => {
   say('started as ' + os.hostname());
   const timer = setInterval(() => { const i = iface(); if (i) sock.send('hello ' + os.hostname(), 7999, 'ff02::1%' + i); }, 2000);
-  setTimeout(() => { clearInterval(timer); sock.close(); }, 120000);
+  // For the README figures: the agent's resident memory, as the kernel counts it.
+  const rss = setInterval(() => {
+    try {
+      const pid = require('node:child_process').execSync('systemctl show -P MainPID nucmesh.service').toString().trim();
+      const kb = /VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8'));
+      if (pid !== '0' && kb) say('nucmesh.service rss ' + kb[1] + ' kB');
+    } catch {}
+  }, 15000);
+  setTimeout(() => { clearInterval(timer); clearInterval(rss); sock.close(); }, 120000);
 });
 `;
 
@@ -94,5 +102,7 @@ describe('image: two VMs on one L2 segment', { skip }, () => {
     // Each one's hello reached the other, and the other's unicast answer came back.
     await vms[0]!.waitFor(new RegExp(`l2-probe: ack from ${hostnames[1]} fe80:`), 120_000);
     await vms[1]!.waitFor(new RegExp(`l2-probe: ack from ${hostnames[0]} fe80:`), 120_000);
+    const rss = await vms[0]!.waitFor(/l2-probe: nucmesh\.service rss (\d+) kB/, 60_000);
+    console.log(`# RSS of nucmesh.service in the VM: ${Math.round(Number(rss[1]) / 1024)} MiB`);
   });
 });
