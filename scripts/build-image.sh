@@ -201,9 +201,9 @@ else
     "$SUITE" "$base" "$mirror" \
     || die "mmdebstrap failed (is $mirror reachable? see the lines above)"
   touch "$base.done"
-  # Keep only this Debian layer.
-  for old in "$cache"/base-*; do
-    case "$old" in "$base"|"$base.done") ;; *) rm -rf "$old" ;; esac
+  # Keep the two newest Debian layers (e.g. with and without --secure-boot), drop older ones.
+  ls -t "$cache"/base-*.done 2>/dev/null | tail -n +3 | while read -r done_file; do
+    rm -rf "${done_file%.done}" "$done_file"
   done
 fi
 

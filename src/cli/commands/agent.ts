@@ -82,7 +82,11 @@ export const agentCommand: Command = {
     const log = createLogger();
     const agent = await startAgent(opts, log);
     log.info('agent running; SIGTERM or SIGINT stops it');
+    // Signal listeners do not keep Node alive: without this, an agent whose services hold
+    // no socket or timer would exit right here (and systemd would restart it forever).
+    const keepAlive = setInterval(() => {}, 1 << 30);
     const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+    clearInterval(keepAlive);
     log.info({ signal }, 'stopping');
     await agent.stop();
     log.info('stopped');

@@ -16,6 +16,8 @@ export const vmLogDir = path.join(repoRoot, '.cache/vm-logs');
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+export const OVMF_CODE_SECBOOT = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd';
+export const OVMF_VARS_MS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
 
 export interface Smbios {
   manufacturer: string;
@@ -28,8 +30,11 @@ export interface VmOptions {
   /** A directory the test owns (serial log, QMP socket, disk overlay, OVMF vars). */
   workDir: string;
   image: TestImage;
-  /** direct: -kernel/-initrd/-append (fast); uefi: OVMF boots the image file like a NUC. */
-  boot: 'direct' | 'uefi';
+  /**
+   * direct: -kernel/-initrd/-append (fast); uefi: OVMF boots the image file like a NUC;
+   * secure-boot: OVMF with Secure Boot on and Microsoft's keys enrolled.
+   */
+  boot: 'direct' | 'uefi' | 'secure-boot';
   smbios: Smbios;
   /** Grow the disk to this size (a qcow2 overlay on the raw image), e.g. '4G'. */
   diskSize?: string;
@@ -55,7 +60,7 @@ export function stripAnsi(s: string): string {
 export function qemuArgs(o: VmOptions, paths: { serial: string; qmp: string; disk: string; diskFormat: 'raw' | 'qcow2'; vars: string }): string[] {
   const smbios = (s: string) => s.replace(/,/g, ',,');
   const args = [
-    '-machine', 'q35', '-accel', 'tcg,tb-size=64', '-m', String(o.memMiB ?? 512), '-smp', '1',
+    '-machine', o.boot === 'secure-boot' ? 'q35,smm=on' : 'q35', '-accel', 'tcg,tb-size=64', '-m', String(o.memMiB ?? 512), '-smp', '1',
     '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
     '-serial', `file:${paths.serial}`,
     '-qmp', `unix:${paths.qmp},server=on,wait=off`,
@@ -67,7 +72,9 @@ export function qemuArgs(o: VmOptions, paths: { serial: string; qmp: string; dis
   if (o.boot === 'direct') {
     args.push('-kernel', o.image.kernel, '-initrd', o.image.initrd, '-append', [o.image.cmdline, o.append ?? ''].join(' ').trim());
   } else {
-    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${paths.vars}`);
+    const code = o.boot === 'secure-boot' ? OVMF_CODE_SECBOOT : OVMF_CODE;
+    if (o.boot === 'secure-boot') args.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${code}`, '-drive', `if=pflash,format=raw,unit=1,file=${paths.vars}`);
   }
   if (o.userNet) {
     const fwd = o.userNet.apiHostPort ? `,hostfwd=tcp:127.0.0.1:${o.userNet.apiHostPort}-:${o.userNet.apiGuestPort ?? 8443}` : '';
@@ -113,7 +120,7 @@ export class Vm {
       if (r.status !== 0) throw new Error(`qemu-img create failed: ${r.stderr}`);
       diskFormat = 'qcow2';
     }
-    if (o.boot === 'uefi') await fs.copyFile(OVMF_VARS, vars);
+    if (o.boot !== 'direct') await fs.copyFile(o.boot === 'secure-boot' ? OVMF_VARS_MS : OVMF_VARS, vars);
     const args = qemuArgs(o, { serial, qmp, disk, diskFormat, vars });
     const [cmd, argv] = o.netnsPid ? ['nsenter', ['-t', String(o.netnsPid), '-n', '--', 'qemu-system-x86_64', ...args]] : ['qemu-system-x86_64', args];
     const child = spawn(cmd as string, argv as string[], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -65,26 +65,38 @@ function filesOf(dir: string, version: string, buildSeconds: number | null): Tes
   return { dir, img: `${base}.img`, kernel: `${base}.vmlinuz`, initrd: `${base}.initrd`, cmdline: readFileSync(`${base}.cmdline`, 'utf8').trim(), fleet: path.join(dir, 'fleet.yaml'), buildSeconds };
 }
 
-let pending: Promise<TestImage> | undefined;
+const pending = new Map<string, Promise<TestImage>>();
 
-export function ensureTestImage(log: (line: string) => void = () => {}): Promise<TestImage> {
-  pending ??= build(log);
-  return pending;
+export interface TestImageOptions {
+  /** shim + signed GRUB instead of systemd-boot (build-image.sh --secure-boot). */
+  secureBoot?: boolean;
 }
 
-async function build(log: (line: string) => void): Promise<TestImage> {
+export function ensureTestImage(log: (line: string) => void = () => {}, options: TestImageOptions = {}): Promise<TestImage> {
+  const kind = options.secureBoot ? 'secure-boot' : 'plain';
+  let p = pending.get(kind);
+  if (!p) {
+    p = build(log, kind);
+    pending.set(kind, p);
+  }
+  return p;
+}
+
+async function build(log: (line: string) => void, kind: 'plain' | 'secure-boot'): Promise<TestImage> {
   const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  const key = imageInputsKey();
+  const key = `${kind}-${imageInputsKey()}`;
   const dir = path.join(vmCacheDir, key);
   if (existsSync(path.join(dir, 'done'))) return filesOf(dir, version, null);
   await fs.mkdir(vmCacheDir, { recursive: true });
-  for (const old of readdirSync(vmCacheDir)) if (old !== key) await fs.rm(path.join(vmCacheDir, old), { recursive: true, force: true });
+  // Older builds of the same kind are stale now.
+  for (const old of readdirSync(vmCacheDir)) if (old !== key && old.startsWith(`${kind}-`)) await fs.rm(path.join(vmCacheDir, old), { recursive: true, force: true });
   const part = `${dir}.part`;
   await fs.rm(part, { recursive: true, force: true });
   const t0 = performance.now();
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('bash', [path.join(repoRoot, 'scripts/build-image.sh'), '--without-k3s', '--out', part], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [path.join(repoRoot, 'scripts/build-image.sh'), '--without-k3s', '--out', part, ...(kind === 'secure-boot' ? ['--secure-boot'] : [])];
+    const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (d: Buffer) => {
       for (const line of d.toString().split('\n').filter(Boolean)) {
         output.push(line);

@@ -1,0 +1,69 @@
+/**
+ * A small probe for the guest, handed in through fw_cfg and started with systemd.run
+ * (direct-kernel boots only; the image itself is not changed). It prints on the serial
+ * console, every 10 s, whether nucmesh.service is active, how often systemd restarted it
+ * and its resident memory; and it says hello to all nodes on the L2 segment (IPv6
+ * link-local multicast), answering each hello by unicast, to show that nodes reach each other.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Runs inside the guest (CommonJS, the guest's Node). Stops after three minutes. */
+const PROBE = `
+const dgram = require('node:dgram'), os = require('node:os'), fs = require('node:fs'), cp = require('node:child_process');
+const say = (s) => fs.appendFileSync('/dev/ttyS0', 'probe: ' + s + '\\r\\n');
+const iface = () => Object.entries(os.networkInterfaces()).find(([n, a]) => n !== 'lo' && a.some((x) => x.family === 'IPv6' && x.address.startsWith('fe80')))?.[0];
+const sock = dgram.createSocket({ type: 'udp6', reuseAddr: true });
+sock.on('message', (msg, r) => {
+  const [kind, from] = msg.toString().split(' ');
+  if (from === os.hostname()) return;
+  if (kind === 'hello') { say('hello from ' + from + ' ' + r.address); sock.send('ack ' + os.hostname(), r.port, r.address); }
+  if (kind === 'ack') say('ack from ' + from + ' ' + r.address);
+});
+let n = 0;
+const status = () => {
+  try {
+    const show = (p) => cp.execSync('systemctl show -P ' + p + ' nucmesh.service').toString().trim();
+    const pid = show('MainPID');
+    const kb = pid !== '0' ? /VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8')) : null;
+    say('status ' + (n++) + ' active=' + show('ActiveState') + ' restarts=' + show('NRestarts') + ' rss_kb=' + (kb ? kb[1] : 0));
+  } catch (e) { say('status error ' + e.message); }
+};
+sock.bind(7999, () => {
+  const hello = setInterval(() => { const i = iface(); if (i) sock.send('hello ' + os.hostname(), 7999, 'ff02::1%' + i); }, 2000);
+  const stat = setInterval(status, 10000);
+  setTimeout(() => { clearInterval(hello); clearInterval(stat); sock.close(); }, 180000);
+});
+`;
+
+export const PROBE_FW_CFG_NAME = 'opt/nucmesh/probe';
+
+/** Kernel command line that starts the probe and still boots to multi-user.target. */
+export const PROBE_APPEND = [
+  `systemd.run="/bin/sh -c 'systemctl start --no-block multi-user.target; modprobe qemu_fw_cfg; sleep 1; cat /sys/firmware/qemu_fw_cfg/by_name/${PROBE_FW_CFG_NAME}/raw > /run/probe.js && exec node /run/probe.js'"`,
+  'systemd.run_success_action=none',
+  'systemd.run_failure_action=none',
+].join(' ');
+
+/** Writes the probe into `dir`; returns what Vm.start needs. */
+export function probeFiles(dir: string): { append: string; fwCfg: { name: string; file: string }[] } {
+  const file = path.join(dir, 'probe.js');
+  writeFileSync(file, PROBE);
+  return { append: PROBE_APPEND, fwCfg: [{ name: PROBE_FW_CFG_NAME, file }] };
+}
+
+export interface ProbeStatus {
+  seq: number;
+  active: string;
+  restarts: number;
+  rssKb: number;
+}
+
+export function probeStatuses(consoleText: string): ProbeStatus[] {
+  return [...consoleText.matchAll(/probe: status (\d+) active=(\S+) restarts=(\d+) rss_kb=(\d+)/g)].map((m) => ({
+    seq: Number(m[1]),
+    active: m[2] as string,
+    restarts: Number(m[3]),
+    rssKb: Number(m[4]),
+  }));
+}
