@@ -11,6 +11,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
+import { newFleetConfig, renderFleetConfig } from '../../src/config/fleet.js';
 import { ensureTestImage, vmTestsUnavailable, type TestImage } from './helpers/test-image.js';
 import { listRootDir, readEspFile, readRootFile, rootFileMode } from './helpers/image-files.js';
 
@@ -90,10 +91,15 @@ describe('build-image.sh: k3s', { skip }, () => {
     assert.doesNotMatch(r.out, /Debian layer/);
   });
 
-  it('--k3s-dir puts the binary, the airgap images and the (disabled) units at their paths', async () => {
+  it('--k3s-dir puts the binary, the airgap images and the (disabled) units at their paths; --fleet with SSH keys enables SSH', async () => {
     const { binary, images } = fakeK3sDir(path.join(work, 'k3s'));
     const out = path.join(work, 'out');
-    const r = await run(['--k3s-dir', path.join(work, 'k3s'), '--out', out]);
+    const fleet = path.join(work, 'ops.yaml');
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVjbWVzaC10ZXN0LWtleS1ub3QtYS1yZWFsLWtleQ ops@example';
+    const cfg = newFleetConfig('ops');
+    cfg.ssh.authorizedKeys = [key];
+    writeFileSync(fleet, renderFleetConfig(cfg), { mode: 0o600 });
+    const r = await run(['--k3s-dir', path.join(work, 'k3s'), '--out', out, '--fleet', fleet]);
     assert.equal(r.code, 0, r.out.slice(-3000));
     const img = path.join(out, `nucmesh-${(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}.img`);
     assert.deepEqual(readRootFile(img, '/usr/local/bin/k3s'), binary);
@@ -105,6 +111,12 @@ describe('build-image.sh: k3s', { skip }, () => {
     assert.ok(wants.includes('nucmesh.service'));
     assert.ok(!wants.includes('k3s.service') && !wants.includes('k3s-agent.service'), 'k3s units must not be enabled');
     assert.match(readRootFile(img, '/etc/nucmesh/image-release')?.toString() ?? '', /^K3S=from --k3s-dir$/m);
+    // The given fleet is on the ESP; its SSH key is root's only way in, and sshd is enabled.
+    assert.equal(readEspFile(img, '/nucmesh/fleet.yaml'), readFileSync(fleet, 'utf8'));
+    assert.equal(readRootFile(img, '/root/.ssh/authorized_keys')?.toString(), `${key}\n`);
+    assert.equal(rootFileMode(img, '/root/.ssh/authorized_keys'), 0o600);
+    assert.ok(listRootDir(img, '/etc/systemd/system/multi-user.target.wants').includes('ssh.service'));
+    assert.match(readRootFile(img, '/etc/ssh/sshd_config.d/nucmesh.conf')?.toString() ?? '', /^PasswordAuthentication no$/m);
     // Every output is listed in SHA256SUMS with its real sum.
     const sums = readFileSync(path.join(out, 'SHA256SUMS'), 'utf8');
     assert.match(sums, new RegExp(`^${sha256(readFileSync(img))}  ${path.basename(img)}$`, 'm'));
@@ -118,8 +130,10 @@ describe('build-image.sh: the test image', { skip }, () => {
     image = await ensureTestImage((l) => console.log(l));
   });
 
-  it('has no k3s, a locked root, no SSH host keys, first-boot machine-id and the fleet on the ESP', () => {
+  it('has no k3s, a locked root, no SSH (no keys in the fleet), first-boot machine-id and the fleet on the ESP', () => {
     assert.equal(readRootFile(image.img, '/usr/local/bin/k3s'), null);
+    assert.equal(readRootFile(image.img, '/root/.ssh/authorized_keys'), null);
+    assert.ok(!listRootDir(image.img, '/etc/systemd/system/multi-user.target.wants').includes('ssh.service'));
     const shadowRoot = readRootFile(image.img, '/etc/shadow')?.toString().split('\n').find((l) => l.startsWith('root:'));
     assert.match(shadowRoot ?? '', /^root:!/, 'root must be locked');
     assert.deepEqual(listRootDir(image.img, '/etc/ssh').filter((n) => n.startsWith('ssh_host_')), []);
