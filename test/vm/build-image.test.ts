@@ -97,8 +97,7 @@ describe('build-image.sh: k3s', { skip }, () => {
     const fleet = path.join(work, 'ops.yaml');
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVjbWVzaC10ZXN0LWtleS1ub3QtYS1yZWFsLWtleQ ops@example';
     const cfg = newFleetConfig('ops');
-    cfg.ssh.authorizedKeys = [key];
-    writeFileSync(fleet, renderFleetConfig(cfg), { mode: 0o600 });
+    writeFileSync(fleet, renderFleetConfig({ ...cfg, ssh: { ...cfg.ssh, authorizedKeys: [key] } }), { mode: 0o600 });
     const r = await run(['--k3s-dir', path.join(work, 'k3s'), '--out', out, '--fleet', fleet]);
     assert.equal(r.code, 0, r.out.slice(-3000));
     const img = path.join(out, `nucmesh-${(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}.img`);
