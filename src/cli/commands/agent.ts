@@ -71,8 +71,13 @@ export const agentCommand: Command = {
     }
     const log = createLogger();
     const agent = await startAgent(opts, log);
+    // Listen before saying "running": a supervisor may signal as soon as it reads that line.
+    const stopSignal = Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+    // Keep the event loop alive while no service holds it (else node exits 13 on the pending await).
+    const keepAlive = setInterval(() => {}, 1 << 30);
     log.info('agent running; SIGTERM or SIGINT stops it');
-    const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+    const signal = await stopSignal;
+    clearInterval(keepAlive);
     log.info({ signal }, 'stopping');
     await agent.stop();
     log.info('stopped');
