@@ -50,6 +50,9 @@ test('live: capture DIR writes one file per source; detect --from DIR equals liv
     for (const f of ['cpuinfo.txt', 'meminfo.txt', 'lsblk.json', 'ip-addr.json', 'ip-link.json', 'os-release', 'missing.json']) assert.ok(names.includes(f), `${f} captured`);
     const missing = JSON.parse(await readFile(path.join(dir, 'missing.json'), 'utf8')) as Record<string, string>;
     for (const name of Object.keys(missing)) assert.ok(!names.includes(name), `${name} is either captured or missing, not both`);
+    const again = await runCli(['capture', dir]);
+    assert.equal(again.code, 1, 'a non-empty directory is refused');
+    assert.match(again.stderr, /not empty/);
 
     const [replayed, live] = await Promise.all([runCli(['detect', '--from', dir, '--json']), runCli(['detect', '--json'], { timeoutMs: 60_000 })]);
     assert.equal(replayed.code, 0, replayed.stderr);
