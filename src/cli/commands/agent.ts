@@ -81,11 +81,12 @@ export const agentCommand: Command = {
     }
     const log = createLogger();
     const agent = await startAgent(opts, log);
-    log.info('agent running; SIGTERM or SIGINT stops it');
-    // Signal listeners do not keep Node alive: without this, an agent whose services hold
-    // no socket or timer would exit right here (and systemd would restart it forever).
+    // Listen before saying "running": a supervisor may signal as soon as it reads that line.
+    const stopSignal = Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+    // Keep the event loop alive while no service holds it (else node exits 13 on the pending await).
     const keepAlive = setInterval(() => {}, 1 << 30);
-    const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+    log.info('agent running; SIGTERM or SIGINT stops it');
+    const signal = await stopSignal;
     clearInterval(keepAlive);
     log.info({ signal }, 'stopping');
     await agent.stop();

@@ -16,8 +16,12 @@ one file per source, so 'nucmesh detect --from DIR' (and 'nucmesh agent
   missing.json   why each source that could not be read is absent
   capture.json   when the capture was made
 
-DIR is created if needed; existing files of the same names are overwritten. The
-capture holds serial numbers and MAC addresses (no secrets): treat it as inventory data.
+DIR is created if needed and must be empty (a stale file from an older capture would
+be replayed as current). The capture holds serial numbers and MAC addresses (no
+secrets): treat it as inventory data.
+
+Exit codes: 0 captured (sources that could not be read are listed on stderr and in
+missing.json), 1 DIR cannot be created or is not empty, 2 usage error.
 
 Options:
   -h, --help   Show this help.

@@ -25,12 +25,22 @@ function safeRelative(name: string): string {
   return norm;
 }
 
-export async function writeCaptureDir(dir: string, src: RawSources, meta: Record<string, unknown> = {}): Promise<string[]> {
+/**
+ * Make sure `dir` can take a fresh capture: absent or empty. A leftover file of an older
+ * capture would be replayed as if it were current, so a non-empty directory is refused.
+ */
+export async function prepareCaptureDir(dir: string): Promise<void> {
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (e) {
     throw new CaptureDirError(dir, `cannot create capture directory ${dir}: ${(e as Error).message}`, e);
   }
+  const entries = await fs.readdir(dir);
+  if (entries.length > 0) throw new CaptureDirError(dir, `capture directory ${dir} is not empty (${entries.length} entries); give a new or empty directory, so no stale file is replayed`);
+}
+
+export async function writeCaptureDir(dir: string, src: RawSources, meta: Record<string, unknown> = {}): Promise<string[]> {
+  await fs.mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const [name, text] of [...src.files].sort(([a], [b]) => a.localeCompare(b))) {
     const rel = safeRelative(name);

@@ -3,7 +3,7 @@
  * replays a `nucmesh capture` directory; both build the inventory with the same pure code.
  */
 import { buildInventory, type FullInventory } from './build-inventory.js';
-import { readCaptureDir, writeCaptureDir } from './capture-dir.js';
+import { prepareCaptureDir, readCaptureDir, writeCaptureDir } from './capture-dir.js';
 import { readLiveSources, type LiveReadOptions } from './read-live.js';
 import type { RawSources } from './sources.js';
 
@@ -25,6 +25,7 @@ export async function detectInventory(opts: DetectOptions = {}): Promise<FullInv
 
 /** Read every live source and write it into `dir`; returns the files written and the sources. */
 export async function captureTo(dir: string, opts: LiveReadOptions = {}): Promise<{ files: string[]; sources: RawSources }> {
+  await prepareCaptureDir(dir);
   const sources = await readLiveSources(opts);
   const files = await writeCaptureDir(dir, sources, { capturedAt: new Date().toISOString() });
   return { files, sources };

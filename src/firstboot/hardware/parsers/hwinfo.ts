@@ -109,7 +109,7 @@ export function parseHwinfo(text: string): HwinfoData {
       const deviceId = pciHex(f['Device']);
       gpus.push({
         vendor: (vendorId && PCI_VENDORS[vendorId]) ?? quoted(f['Vendor']),
-        model: quoted(f['Device'], true) ?? quoted(f['Device Name'], true) ?? quoted(f['Model']),
+        model: quoted(f['Device'], true) ?? quoted(f['Model']),
         pciId: vendorId && deviceId ? `${vendorId}:${deviceId}` : null,
       });
     }
