@@ -112,6 +112,8 @@ version=$(node -p "require('$repo/package.json').version")
 name=nucmesh-$version
 work=$cache/work-$$
 rm -rf "$work"; mkdir -p "$work"
+# The scratch copy of the root file system is large: never leave it behind.
+trap 'rm -rf "$work"' EXIT
 
 # ---------------------------------------------------------------- k3s (fails early when unreachable)
 k3s_src=""
