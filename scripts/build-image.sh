@@ -195,7 +195,7 @@ else
   say "Debian layer: mmdebstrap $SUITE (takes a minute or two)"
   rm -rf "$base" "$base.done"
   mmdebstrap --mode=root --variant=minbase --quiet \
-    --aptopt='APT::Install-Recommends "false"' \
+    --aptopt='APT::Install-Recommends "false"' --aptopt='Acquire::Retries "5"' \
     --dpkgopt="$image_dir/base/etc/dpkg/dpkg.cfg.d/nucmesh-nodoc" \
     --include="$packages" \
     --setup-hook="cp -a '$image_dir/base/.' \"\$1/\"" \
