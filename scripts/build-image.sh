@@ -6,6 +6,7 @@ set -euo pipefail
 umask 022
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+invocation="$0 $*"
 image_dir=$repo/image
 
 # The pinned k3s release (downloaded and checked against the release's sha256 sums).
@@ -91,7 +92,7 @@ if [ -n "$size" ]; then
 fi
 if [ -n "$fleet" ] && [ ! -r "$fleet" ]; then usage_error "--fleet: cannot read '$fleet'"; fi
 if [ "$k3s_mode" = dir ] && [ ! -d "$k3s_dir" ]; then usage_error "--k3s-dir: '$k3s_dir' is not a directory"; fi
-[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap --mode=root, file ownership in the root file system): sudo $0 $*"
+[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap --mode=root, file ownership in the root file system): sudo $invocation"
 [ -r /etc/debian_version ] || die "needs a Debian host (mmdebstrap, apt); this is not Debian"
 out=$(mkdir -p "$out" && cd "$out" && pwd)
 mkdir -p "$cache"; cache=$(cd "$cache" && pwd)

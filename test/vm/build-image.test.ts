@@ -18,9 +18,10 @@ import { listRootDir, readEspFile, readRootFile, rootFileMode } from './helpers/
 const skip = vmTestsUnavailable();
 const script = path.join(repoRoot, 'scripts/build-image.sh');
 
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
+function run(args: string[], asUser?: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, argv] = asUser ? ['setpriv', ['--reuid', asUser, '--regid', asUser, '--clear-groups', 'bash', script, ...args]] : ['bash', [script, ...args]];
+    const child = spawn(cmd as string, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -62,6 +63,14 @@ describe('build-image.sh: options and early failures', () => {
     r = await run(['--k3s-dir', '/nonexistent/k3s']);
     assert.equal(r.code, 2);
     assert.match(r.out, /--k3s-dir: '\/nonexistent\/k3s' is not a directory/);
+  });
+});
+
+describe('build-image.sh: needs root', { skip: process.getuid?.() === 0 ? false : 'needs root to drop to an unprivileged user' }, () => {
+  it('says to run it as root, with the same arguments, before doing anything', async () => {
+    const r = await run(['--without-k3s', '--size', '4G'], '65534');
+    assert.equal(r.code, 1);
+    assert.match(r.out, /must run as root .*: sudo \S*build-image\.sh --without-k3s --size 4G/);
   });
 });
 
