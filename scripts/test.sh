@@ -12,14 +12,17 @@ bash scripts/install-host-deps.sh test
 echo "== lint"; npx eslint .
 echo "== type-check and build"; rm -rf dist; npx tsc -p tsconfig.json
 
-files() { find "dist/test/$1" -name '*.test.js' 2>/dev/null | sort; }
+# Test files below dist/test/$1 (none when the folder does not exist).
+files() { [ -d "dist/test/$1" ] || return 0; find "dist/test/$1" -name '*.test.js' | sort; }
 
 echo "== unit tests"
 mapfile -t unit < <(files unit)
 node --test --test-reporter=spec "${unit[@]}"
 
 mapfile -t system < <(files netns; files vm)
-if [ ${#system[@]} -gt 0 ]; then
-  echo "== system tests (network namespaces, QEMU), one file at a time"
-  node --test --test-concurrency=1 --test-reporter=spec "${system[@]}"
+if [ ${#system[@]} -eq 0 ]; then
+  echo "no system tests found below dist/test/netns or dist/test/vm: the build is broken" >&2
+  exit 1
 fi
+echo "== system tests (network namespaces, QEMU), one file at a time: ${#system[@]} files"
+node --test --test-concurrency=1 --test-reporter=spec "${system[@]}"
