@@ -15,6 +15,7 @@ const DOMAIN = 'nucmesh advert v1';
  */
 export function canonicalAdvert(instance: string, fields: AdvertFields): Buffer {
   const txt = advertToTxt(fields);
+  delete txt['sig'];
   const pairs = Object.keys(txt)
     .sort()
     .map((k) => [k, txt[k] as string]);

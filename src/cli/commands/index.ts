@@ -2,5 +2,6 @@
 import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
 import { fleetCommand } from './fleet.js';
+import { peersCommand } from './peers.js';
 
-export const commands: Command[] = [agentCommand, fleetCommand];
+export const commands: Command[] = [agentCommand, fleetCommand, peersCommand];

@@ -1,0 +1,73 @@
+/**
+ * One authenticated heartbeat to a peer's API: POST /v1/heartbeat with a fresh nonce and
+ * check the HMAC proof for the peer's node ID. Resolves true only for a valid proof; any
+ * error, timeout, wrong node or bad proof is false. Keep-alive keeps it to a few packets.
+ */
+import http from 'node:http';
+import { newNonce, verifyHeartbeatProof } from '../api/heartbeat-proof.js';
+import type { Peer } from './peer-table.js';
+
+export interface HeartbeatClientOptions {
+  key: Buffer;
+  timeoutMs: number;
+}
+
+/** Prefer an IPv4 address (no zone needed); fall back to the first one. */
+export function probeAddress(peer: Pick<Peer, 'addresses'>): string | undefined {
+  return (peer.addresses.find((a) => !a.address.includes(':')) ?? peer.addresses[0])?.address;
+}
+
+export function createHeartbeatClient(opts: HeartbeatClientOptions): { probe(peer: Peer): Promise<boolean>; close(): void } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 1000 });
+  return {
+    close: () => agent.destroy(),
+    probe(peer) {
+      const address = probeAddress(peer);
+      if (!address) return Promise.resolve(false);
+      const nonce = newNonce();
+      const body = JSON.stringify({ nonce });
+      return new Promise((resolve) => {
+        let done = false;
+        const finish = (ok: boolean): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          resolve(ok);
+        };
+        const req = http.request(
+          { host: address.includes(':') ? `[${address}]` : address, port: peer.port, method: 'POST', path: '/v1/heartbeat', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+              text += d;
+              if (text.length > 4096) req.destroy();
+            });
+            res.on('end', () => {
+              if (res.statusCode !== 200) return finish(false);
+              try {
+                const r = JSON.parse(text) as { nodeId?: unknown; generation?: unknown; proof?: unknown };
+                finish(
+                  r.nodeId === peer.nodeId &&
+                    typeof r.generation === 'number' &&
+                    Number.isSafeInteger(r.generation) &&
+                    typeof r.proof === 'string' &&
+                    verifyHeartbeatProof(opts.key, nonce, peer.nodeId, r.generation, r.proof),
+                );
+              } catch {
+                finish(false);
+              }
+            });
+            res.on('error', () => finish(false));
+          },
+        );
+        const timer = setTimeout(() => {
+          req.destroy();
+          finish(false);
+        }, opts.timeoutMs);
+        req.on('error', () => finish(false));
+        req.end(body);
+      });
+    },
+  };
+}
