@@ -6,12 +6,19 @@ import type { Logger } from '../log.js';
 import type { FleetConfig } from '../config/fleet.js';
 import type { AgentOptions } from './agent-options.js';
 import type { Step } from './steps.js';
+import type { Inventory } from './hardware/types.js';
+import type { NodeIdentity } from './identity.js';
+import { identityStep, inventoryStep, nodeSummaryStep } from './hardware-steps.js';
 
 export interface BootContext {
   options: AgentOptions;
   config: Readonly<FleetConfig>;
   log: Logger;
   dataDir: string;
+  /** Set by the `inventory` step. */
+  inventory?: Inventory;
+  /** Set by the `identity` step (first start) or `node-summary` (later starts). */
+  identity?: NodeIdentity;
 }
 
-export const bootSteps: Step<BootContext>[] = [];
+export const bootSteps: Step<BootContext>[] = [inventoryStep, identityStep, nodeSummaryStep];

@@ -2,6 +2,8 @@
 import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
 import { fleetCommand } from './fleet.js';
+import { detectCommand } from './detect.js';
+import { captureCommand } from './capture.js';
 import { peersCommand } from './peers.js';
 
-export const commands: Command[] = [agentCommand, fleetCommand, peersCommand];
+export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand, peersCommand];

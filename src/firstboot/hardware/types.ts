@@ -48,7 +48,10 @@ export interface MemoryModule {
 }
 
 export interface MemoryInfo {
+  /** Usable memory (MemTotal) on a live machine; the installed total when only DMI is known. */
   totalBytes: number | null;
+  /** Sum of the installed modules (DMI), when known. */
+  installedBytes?: number | null;
   modules: MemoryModule[];
 }
 
@@ -67,6 +70,8 @@ export interface DiskInfo {
 export interface NicInfo {
   name: string;
   mac: string | null;
+  /** The burned-in MAC when the kernel reports one different from `mac`. */
+  permanentMac?: string | null;
   driver: string | null;
   virtual: boolean;
   speedMbps: number | null;
