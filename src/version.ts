@@ -1,0 +1,11 @@
+/** The package version, for the API's health answer. */
+import { readFileSync } from 'node:fs';
+
+export const PACKAGE_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
