@@ -22,7 +22,7 @@ export interface ApiDeps {
 }
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 4096, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: 4096, return503OnClosing: true, ajv: { customOptions: { removeAdditional: false } } });
 
   app.get('/v1/health', { schema: { response: { 200: HealthResponse } } }, async () => ({
     status: 'ok' as const,

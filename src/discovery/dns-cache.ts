@@ -116,18 +116,18 @@ export class DnsCache {
       if (typeof a.name !== 'string') continue;
       const lname = a.name.toLowerCase();
       const type = a.type as CachedType;
+      const ttl = typeof (a as { ttl?: unknown }).ttl === 'number' ? (a as { ttl: number }).ttl : 0;
       if (type === 'PTR') {
         if (lname !== SERVICE_DOMAIN.toLowerCase()) continue;
       } else if (type === 'SRV' || type === 'TXT') {
         if (!isInstanceName(lname)) continue;
       } else if (type === 'A' || type === 'AAAA') {
         targets ??= this.#targets();
-        if (!targets.has(lname)) continue;
+        if (!targets.has(lname) && ttl !== 0) continue;
       } else continue;
       const d = dataOf(a);
       if (!d) continue;
       if (type === 'PTR' && !isInstanceName(d.dataKey)) continue;
-      const ttl = typeof (a as { ttl?: unknown }).ttl === 'number' ? (a as { ttl: number }).ttl : 0;
       const key = `${iface}|${lname}|${type}|${d.dataKey}`;
       const affected = type === 'PTR' ? [d.dataKey] : type === 'A' || type === 'AAAA' ? this.#instancesOfHost(lname) : [lname];
       if (ttl === 0) {
