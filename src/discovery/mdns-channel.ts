@@ -29,9 +29,20 @@ export function newCounters(): PacketCounters {
   return { sent: 0, received: 0, malformed: 0, oversized: 0, rateLimited: 0 };
 }
 
+/**
+ * Can the header's section counts fit in the packet at all? A question takes at least 5 bytes,
+ * a record at least 11. The decoder allocates arrays of the claimed sizes, so a 12-byte packet
+ * claiming 4 × 65535 entries would cost megabytes and milliseconds: refuse it up front.
+ */
+export function plausibleCounts(buf: Buffer): boolean {
+  const qd = buf.readUInt16BE(4);
+  const rr = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  return qd * 5 + rr * 11 <= buf.length - 12;
+}
+
 /** Decode a datagram, or undefined when it is not a DNS message. Never throws. */
 export function decodePacket(buf: Buffer): DecodedPacket | undefined {
-  if (buf.length < 12 || buf.length > MAX_PACKET) return undefined;
+  if (buf.length < 12 || buf.length > MAX_PACKET || !plausibleCounts(buf)) return undefined;
   try {
     return dnsPacket.decode(buf);
   } catch {
