@@ -10,7 +10,7 @@ import type { RemoteInfo } from 'node:dgram';
 import { SERVICE_DOMAIN } from './constants.js';
 import { answerKey, DnsCache, type CachedRecord, type CachedType } from './dns-cache.js';
 import type { DiscoveryInterface } from './interfaces.js';
-import { MdnsChannel, newCounters, type PacketCounters } from './mdns-channel.js';
+import { MdnsChannel, MDNS_PORT, newCounters, type PacketCounters } from './mdns-channel.js';
 import { SourceRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
 
 export interface ServiceAddress {
@@ -134,6 +134,8 @@ export class ServiceBrowser extends EventEmitter<{ service: [ResolvedService]; r
   handlePacket(packet: DecodedPacket, rinfo: RemoteInfo, iface: DiscoveryInterface): void {
     try {
       if (packet.type === 'response') {
+        // §6: responses not sent from port 5353 are not mDNS responses; ignore them.
+        if (rinfo.port !== (this.#opts.port ?? MDNS_PORT)) return;
         const answers = [...(packet.answers ?? []), ...(packet.additionals ?? [])];
         const change = this.cache.addAnswers(answers, iface.name);
         this.#update(change.instances, change.goodbyes);
