@@ -46,6 +46,29 @@ export function netnsAvailable(): string | false {
   }
 }
 
+let netemChecked: string | false | undefined;
+
+/** Skip reason when this kernel has no netem qdisc (checked once, in a namespace of our own). */
+export function netemUnavailable(): string | false {
+  if (netemChecked !== undefined) return netemChecked;
+  const ns = `nmd${process.pid}-netemcheck`;
+  try {
+    execFileSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
+    execFileSync('ip', ['-n', ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb'], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'va', 'root', 'netem', 'delay', '1ms'], { stdio: 'ignore' });
+    netemChecked = false;
+  } catch {
+    netemChecked = 'this kernel has no netem qdisc (tc: "Specified qdisc kind is unknown"), so loss/delay cannot be emulated';
+  } finally {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      // not created
+    }
+  }
+  return netemChecked;
+}
+
 export class NetnsLab {
   readonly prefix: string;
   readonly #namespaces: string[] = [];
