@@ -58,7 +58,15 @@ function instanceLabel(fqdn: string): string {
   return fqdn.slice(0, fqdn.length - PTR_NAME.length - 1).replace(/\\(.)/g, '$1');
 }
 
-export class ServiceBrowser extends EventEmitter<{ service: [ResolvedService]; removed: [string, 'goodbye' | 'expired']; error: [Error] }> {
+export type BrowserEvents = {
+  service: [ResolvedService];
+  removed: [string, 'goodbye' | 'expired'];
+  /** Another host asked for an instance's SRV: its key and how old (0–1 of the TTL) our copy is. */
+  'instance-query': [string, number];
+  error: [Error];
+};
+
+export class ServiceBrowser extends EventEmitter<BrowserEvents> {
   readonly cache: DnsCache;
   readonly counters: PacketCounters = newCounters();
   readonly limiter: SourceRateLimiter;
@@ -121,6 +129,13 @@ export class ServiceBrowser extends EventEmitter<{ service: [ResolvedService]; r
     }
   }
 
+  /** Ask for an instance's SRV and TXT on every interface, with no known answers (RFC 6762 §10.5). */
+  queryInstance(key: string): void {
+    const srv = this.cache.find(key, 'SRV')[0];
+    const name = srv?.name ?? key;
+    for (const ifname of this.#channels.keys()) this.#sendQuery(ifname, [{ name, type: 'SRV' }], false);
+  }
+
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
@@ -157,6 +172,10 @@ export class ServiceBrowser extends EventEmitter<{ service: [ResolvedService]; r
       if (typeof q?.name !== 'string') continue;
       const lname = q.name.toLowerCase();
       this.cache.noteForeignQuestion(lname, q.type, iface.name, known);
+      if (q.type === 'SRV' || (q.type as string) === 'ANY') {
+        const srv = this.cache.find(lname, 'SRV').filter((r) => r.iface === iface.name);
+        if (srv.length > 0) this.emit('instance-query', lname, Math.min(...srv.map((r) => this.cache.ageFraction(r))));
+      }
       if (lname === LPTR && (q.type === 'PTR' || (q.type as string) === 'ANY')) {
         // §7.3: their known answers cover ours, so their query does our job.
         const ours = this.cache.knownAnswers(LPTR, 'PTR', iface.name);
@@ -210,11 +229,11 @@ export class ServiceBrowser extends EventEmitter<{ service: [ResolvedService]; r
     return out;
   }
 
-  #sendQuery(ifname: string, questions: Question[]): void {
+  #sendQuery(ifname: string, questions: Question[], withKnownAnswers = true): void {
     const ch = this.#channels.get(ifname);
     if (!ch || questions.length === 0) return;
     const answers: Answer[] = [];
-    for (const q of questions) {
+    for (const q of withKnownAnswers ? questions : []) {
       for (const r of this.cache.knownAnswers(q.name.toLowerCase(), q.type as CachedType, ifname)) {
         if (answers.length >= MAX_KNOWN_ANSWERS) break;
         answers.push(toAnswer(r, this.cache.remainingTtl(r)));

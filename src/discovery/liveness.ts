@@ -1,28 +1,58 @@
 /**
- * Application-level liveness: mDNS TTLs would keep a killed peer for ~120 s, so every peer
- * in the table (and every peer liveness already dropped while its advert is still cached)
- * gets an authenticated heartbeat every `intervalMs`. A failure is confirmed by a quick retry;
- * `failuresToDown` consecutive failures mark the peer down. The probe rate per node is capped
- * (`maxProbesPerSecond`), so a large fleet stretches the interval instead of flooding.
+ * Application-level liveness without hammering large fleets. mDNS TTLs would keep a killed
+ * peer for ~120 s, so peers are checked with an authenticated heartbeat (see
+ * heartbeat-client.ts), but not every node checks every peer:
  *
- * Worst case to detect a SIGKILL: interval + retry delay + 2 × timeout (defaults: 3 + 1 +
- * 2 × 1.5 = 7 s) while peers ≤ interval × maxProbesPerSecond (30 by default).
+ * - Ring monitoring: sorted by node ID, each node checks its `monitors` (K) successors every
+ *   `intervalMs`; a failure is confirmed by a quick retry, and `failuresToDown` failures in a
+ *   row mark the peer down. Each node thus sends about K / interval probes per second, and
+ *   receives as many, whatever the fleet size.
+ * - Passive observation (RFC 6762 §10.5, "POOF"): a monitor that marks a peer down (or sees
+ *   it come back) multicasts a query for the peer's SRV record. Every node that sees a query
+ *   for a peer whose record it holds fresh checks that peer itself at once (`suspect`), so the
+ *   whole fleet learns within about one probe. A query alone never marks anything down: only
+ *   a failed authenticated heartbeat of one's own does, so spoofed queries cannot evict peers.
+ * - Sweep: every other peer (and every peer already marked down) is still checked now and
+ *   then, within a small per-node budget (`sweepProbesPerSecond`), as a backstop.
+ *
+ * Worst case for a SIGKILL, with the defaults (interval 3 s, retry 0.5 s, timeout 1 s):
+ * monitor detects within 3 + 1 + 0.5 + 1 = 5.5 s; the others then need ≤ 1 + 0.5 + 1 = 2.5 s.
  */
 import type { Peer, PeerTable } from './peer-table.js';
 
 export interface LivenessOptions {
+  selfNodeId: string;
   intervalMs: number;
   retryMs: number;
   failuresToDown: number;
-  maxProbesPerSecond: number;
+  /** K: how many ring successors each node checks. */
+  monitors: number;
+  /** Budget of background probes per second for peers not in our ring slice. */
+  sweepProbesPerSecond: number;
+  /** Shortest sweep interval per peer. */
+  minSweepMs: number;
   probe(peer: Peer): Promise<boolean>;
+  /** Called when we marked a peer down or saw it come back: tell the LAN (POOF query). */
+  announceSuspicion?(peer: Peer, what: 'down' | 'up'): void;
   tickMs?: number;
 }
+
+export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000 } as const;
 
 interface Track {
   nextAt: number;
   failures: number;
   inFlight: boolean;
+  lastProbeAt: number;
+}
+
+/** The K ring successors of `self` among `ids` (which may include self). */
+export function ringSuccessors(self: string, ids: readonly string[], k: number): string[] {
+  const ring = [...new Set([...ids, self])].sort();
+  const at = ring.indexOf(self);
+  const out: string[] = [];
+  for (let i = 1; i < ring.length && out.length < k; i++) out.push(ring[(at + i) % ring.length] as string);
+  return out;
 }
 
 export class LivenessMonitor {
@@ -38,13 +68,19 @@ export class LivenessMonitor {
     this.#opts = opts;
   }
 
-  /** Effective interval for the current number of peers. */
-  intervalMs(peers: number): number {
-    return Math.max(this.#opts.intervalMs, (peers / this.#opts.maxProbesPerSecond) * 1000);
+  /** Background interval for peers outside our ring slice, for `peers` peers in all. */
+  sweepMs(peers: number): number {
+    return Math.max(this.#opts.minSweepMs, (peers / this.#opts.sweepProbesPerSecond) * 1000);
+  }
+
+  /** Peers this node checks every interval. */
+  monitored(): string[] {
+    const ids = [...this.#table.list(), ...this.#table.dormant()].map((p) => p.nodeId);
+    return ringSuccessors(this.#opts.selfNodeId, ids, this.#opts.monitors);
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => this.tick(), this.#opts.tickMs ?? 250);
+    this.#timer ??= setInterval(() => this.tick(), this.#opts.tickMs ?? 100);
   }
 
   stop(): void {
@@ -52,46 +88,65 @@ export class LivenessMonitor {
     this.#timer = undefined;
   }
 
+  /** Someone on the LAN suspects this peer (or it may be back): check it now, at most once a second. */
+  suspect(nodeId: string, now = performance.now()): void {
+    const t = this.#tracks.get(nodeId);
+    if (!t) {
+      this.#tracks.set(nodeId, { nextAt: now, failures: 0, inFlight: false, lastProbeAt: -Infinity });
+      return;
+    }
+    if (!t.inFlight && now - t.lastProbeAt >= 1000) t.nextAt = Math.min(t.nextAt, now);
+  }
+
   tick(now = performance.now()): void {
     const live = this.#table.list();
     const dormant = this.#table.dormant();
     const all = [...live, ...dormant];
-    const interval = this.intervalMs(all.length);
+    const mine = new Set(ringSuccessors(this.#opts.selfNodeId, all.map((p) => p.nodeId), this.#opts.monitors));
+    const sweep = this.sweepMs(all.length);
     const ids = new Set(all.map((p) => p.nodeId));
     for (const id of this.#tracks.keys()) if (!ids.has(id)) this.#tracks.delete(id);
     for (const peer of all) {
+      const interval = mine.has(peer.nodeId) ? this.#opts.intervalMs : sweep;
       let t = this.#tracks.get(peer.nodeId);
       if (!t) {
-        // First probe spread over one interval, so peers found together are not probed together.
-        t = { nextAt: now + Math.random() * interval, failures: 0, inFlight: false };
+        // Spread first probes over one interval, so peers found together are not probed together.
+        t = { nextAt: now + Math.random() * interval, failures: 0, inFlight: false, lastProbeAt: -Infinity };
         this.#tracks.set(peer.nodeId, t);
       }
+      // A peer that just entered our ring slice is due within one interval.
+      if (t.failures === 0 && t.nextAt > now + interval * 1.2) t.nextAt = now + Math.random() * interval;
       if (t.inFlight || now < t.nextAt) continue;
       t.inFlight = true;
+      t.lastProbeAt = now;
       this.probesSent++;
       const track = t;
-      void this.#opts.probe(peer).then(
-        (ok) => this.#result(peer, track, ok),
-        () => this.#result(peer, track, false),
-      );
+      const started = performance.now();
+      // Schedule from the tick's clock plus the time the probe took (tests drive `now`).
+      const done = (ok: boolean): void => this.#result(peer, track, ok, interval, now + (performance.now() - started));
+      void this.#opts.probe(peer).then(done, () => done(false));
     }
   }
 
-  #result(peer: Peer, t: Track, ok: boolean): void {
+  #result(peer: Peer, t: Track, ok: boolean, interval: number, now: number): void {
     t.inFlight = false;
-    const now = performance.now();
     if (ok) {
       t.failures = 0;
-      t.nextAt = now + this.intervalMs(this.#table.size + this.#table.dormant().length) * (0.9 + Math.random() * 0.2);
+      t.nextAt = now + interval * (0.9 + Math.random() * 0.2);
+      const wasDown = !this.#table.get(peer.nodeId);
       this.#table.markAlive(peer.nodeId);
+      if (wasDown && this.#table.get(peer.nodeId)) this.#opts.announceSuspicion?.(peer, 'up');
       return;
     }
     this.probesFailed++;
     t.failures++;
     if (t.failures >= this.#opts.failuresToDown) {
       t.failures = 0;
-      t.nextAt = now + this.intervalMs(this.#table.size + this.#table.dormant().length);
-      this.#table.markDown(peer.nodeId, 'liveness');
+      t.nextAt = now + interval;
+      if (this.#table.get(peer.nodeId)) {
+        this.#table.markDown(peer.nodeId, 'liveness');
+        this.#opts.announceSuspicion?.(peer, 'down');
+      }
     } else {
       t.nextAt = now + this.#opts.retryMs;
     }

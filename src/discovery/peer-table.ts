@@ -80,6 +80,13 @@ export class PeerTable extends EventEmitter<PeerEvents> {
     return [...this.#peers.values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId));
   }
 
+  /** The peer (live or dormant) advertised under a DNS-SD instance key. */
+  byServiceKey(serviceKey: string): { peer: Peer; live: boolean } | undefined {
+    for (const p of this.#peers.values()) if (p.serviceKey === serviceKey) return { peer: p, live: true };
+    for (const p of this.#dormant.values()) if (p.serviceKey === serviceKey) return { peer: p, live: false };
+    return undefined;
+  }
+
   /** Verified peers that liveness declared down while their adverts are still cached. */
   dormant(): Peer[] {
     return [...this.#dormant.values()];

@@ -13,7 +13,7 @@ import { PROTOCOL_VERSION } from './constants.js';
 import { GenerationCounter } from './generation.js';
 import { createHeartbeatClient } from './heartbeat-client.js';
 import { InterfaceWatcher, type DiscoveryInterface, type InterfaceMap } from './interfaces.js';
-import { LivenessMonitor } from './liveness.js';
+import { DEFAULT_LIVENESS, LivenessMonitor } from './liveness.js';
 import { PeerTable } from './peer-table.js';
 
 export interface DiscoveryOptions {
@@ -58,8 +58,20 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
   const advertiser = new Advertiser({ instance: opts.hostname, hostname: opts.hostname, port: opts.apiPort, key: opts.fleetKey, log }, fieldsFrom(opts, opts.state.current, generation));
   const browser = new ServiceBrowser(opts.browser);
   const table = new PeerTable({ selfNodeId: opts.nodeId, fleetId: opts.fleetId, key: opts.fleetKey });
-  const client = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: 1500 });
-  const liveness = new LivenessMonitor(table, { intervalMs: opts.heartbeatMs, retryMs: 1000, failuresToDown: 2, maxProbesPerSecond: 10, probe: (p) => client.probe(p) });
+  const client = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: 1000 });
+  const liveness = new LivenessMonitor(table, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: opts.nodeId,
+    intervalMs: opts.heartbeatMs,
+    probe: (p) => client.probe(p),
+    announceSuspicion: (p) => browser.queryInstance(p.serviceKey),
+  });
+  browser.on('instance-query', (key, age) => {
+    const found = table.byServiceKey(key);
+    // Routine cache refreshes ask at ≥ 80 % of the TTL; a query while our copy is fresh means
+    // someone suspects the peer (or it is back): check it ourselves.
+    if (found && (!found.live || age < 0.5)) liveness.suspect(found.peer.nodeId);
+  });
 
   browser.on('service', (svc) => table.observe(svc));
   browser.on('removed', (key, reason) => table.removeService(key, reason));
