@@ -24,6 +24,9 @@ interface Result {
   otherTxPerNode: number;
   rssMeanMB: number;
   rssMaxMB: number;
+  /** SIGKILL one node: time until every other node dropped it (max), and the median. */
+  killMaxMs: number;
+  killMedianMs: number;
 }
 
 function counters(lab: NetnsLab, host: string): { tx: number; rx: number } {
@@ -77,6 +80,16 @@ async function run(n: number, steadyS: number, settleS: number): Promise<Result>
     const txAll = sum((i) => (after[i]?.tx ?? 0) - (before[i]?.tx ?? 0)) / n / secs;
     const stillConverged = nodes.every((x) => peersUp(x) === n - 1);
     if (!stillConverged) process.stderr.write(`n=${n}: WARNING: some node lost a peer during the steady window\n`);
+    const victim = nodes[0] as Spawned;
+    const since = nodes.map((x) => x.logs().length);
+    const tk = performance.now();
+    victim.child.kill('SIGKILL');
+    const killTimes = await Promise.all(
+      nodes.slice(1).map((x, i) =>
+        waitFor('kill detection', () => x.logs().slice(since[i + 1]).some((l) => String(l['msg']).startsWith('peer down: nuc-b1 ')), 60_000, 50).then(() => performance.now() - tk),
+      ),
+    );
+    killTimes.sort((a, b) => a - b);
     return {
       nodes: n,
       convergenceMs,
@@ -86,6 +99,8 @@ async function run(n: number, steadyS: number, settleS: number): Promise<Result>
       otherTxPerNode: +(txAll - mdnsSent).toFixed(2),
       rssMeanMB: +(rss.reduce((a, b) => a + b, 0) / rss.length).toFixed(1),
       rssMaxMB: +Math.max(...rss).toFixed(1),
+      killMaxMs: Math.round(killTimes[killTimes.length - 1] ?? NaN),
+      killMedianMs: Math.round(killTimes[Math.floor(killTimes.length / 2)] ?? NaN),
     };
   } finally {
     await lab.cleanup();
@@ -106,6 +121,8 @@ for (const n of sizes) {
   results.push(r);
   console.log(JSON.stringify(r));
 }
-console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max |');
-console.log('|---|---|---|---|---|---|');
-for (const r of results) console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB |`);
+console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s |`);
+}

@@ -18,7 +18,8 @@ export function probeAddress(peer: Pick<Peer, 'addresses'>): string | undefined 
 }
 
 export function createHeartbeatClient(opts: HeartbeatClientOptions): { probe(peer: Peer): Promise<boolean>; close(): void } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 1000 });
+  // HTTP keep-alive between probes; TCP keep-alive probes only after 60 s idle (1 s would send one every second).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 60_000 });
   return {
     close: () => agent.destroy(),
     probe(peer) {
