@@ -61,8 +61,8 @@ function instanceLabel(fqdn: string): string {
 export type BrowserEvents = {
   service: [ResolvedService];
   removed: [string, 'goodbye' | 'expired'];
-  /** Another host asked for an instance's SRV: its key and how old (0–1 of the TTL) our copy is. */
-  'instance-query': [string, number];
+  /** Another host asked for the SRV record of an instance we hold (its key). */
+  'instance-query': [string];
   error: [Error];
 };
 
@@ -129,6 +129,11 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
     }
   }
 
+  /** When an SRV record of this instance last arrived (performance.now() ms), or -Infinity. */
+  lastHeard(key: string): number {
+    return Math.max(-Infinity, ...this.cache.find(key, 'SRV').map((r) => r.receivedAt));
+  }
+
   /** Ask for an instance's SRV and TXT on every interface, with no known answers (RFC 6762 §10.5). */
   queryInstance(key: string): void {
     const srv = this.cache.find(key, 'SRV')[0];
@@ -173,8 +178,7 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
       const lname = q.name.toLowerCase();
       this.cache.noteForeignQuestion(lname, q.type, iface.name, known);
       if (q.type === 'SRV' || (q.type as string) === 'ANY') {
-        const srv = this.cache.find(lname, 'SRV').filter((r) => r.iface === iface.name);
-        if (srv.length > 0) this.emit('instance-query', lname, Math.min(...srv.map((r) => this.cache.ageFraction(r))));
+        if (this.cache.find(lname, 'SRV').some((r) => r.iface === iface.name)) this.emit('instance-query', lname);
       }
       if (lname === LPTR && (q.type === 'PTR' || (q.type as string) === 'ANY')) {
         // §7.3: their known answers cover ours, so their query does our job.

@@ -222,11 +222,6 @@ export class DnsCache {
     return this.find(lname, type).filter((r) => r.iface === iface && now - r.receivedAt < (r.ttl * 1000) / 2);
   }
 
-  /** How much of its TTL a record has used, 0 (just received) to 1 (expiring). */
-  ageFraction(r: CachedRecord): number {
-    return Math.min(1, (this.#now() - r.receivedAt) / (r.ttl * 1000));
-  }
-
   remainingTtl(r: CachedRecord): number {
     return Math.max(1, Math.floor(r.ttl - (this.#now() - r.receivedAt) / 1000));
   }

@@ -4,44 +4,59 @@
  * heartbeat-client.ts), but not every node checks every peer:
  *
  * - Ring monitoring: sorted by node ID, each node checks its `monitors` (K) successors every
- *   `intervalMs`; a failure is confirmed by a quick retry, and `failuresToDown` failures in a
- *   row mark the peer down. Each node thus sends about K / interval probes per second, and
+ *   `intervalMs`; a failure is confirmed by a quick retry. `failuresToDown` definite failures
+ *   in a row (connection refused/reset: the host is up, the node is not) mark the peer down;
+ *   timeouts are ambiguous (an overloaded peer looks like a gone one) and need
+ *   `unknownsToDown` in a row. Each node thus sends about K / interval probes per second, and
  *   receives as many, whatever the fleet size.
  * - Passive observation (RFC 6762 §10.5, "POOF"): a monitor that marks a peer down (or sees
- *   it come back) multicasts a query for the peer's SRV record. Every node that sees a query
- *   for a peer whose record it holds fresh checks that peer itself at once (`suspect`), so the
- *   whole fleet learns within about one probe. A query alone never marks anything down: only
- *   a failed authenticated heartbeat of one's own does, so spoofed queries cannot evict peers.
+ *   it come back) multicasts a query for the peer's SRV record. Every node that sees such a
+ *   query go unanswered for 0.5 s (a live peer answers at once) checks that peer itself
+ *   (`suspect`), so the whole fleet learns within about one more probe. A query alone never
+ *   marks anything down: only a failed authenticated heartbeat of one's own does, so spoofed
+ *   queries cannot evict peers.
  * - Sweep: every other peer (and every peer already marked down) is still checked now and
  *   then, within a small per-node budget (`sweepProbesPerSecond`), as a backstop.
  *
- * Worst case for a SIGKILL, with the defaults (interval 3 s, retry 0.5 s, timeout 1 s):
- * monitor detects within 3 + 1 + 0.5 + 1 = 5.5 s; the others then need ≤ 1 + 0.5 + 1 = 2.5 s.
+ * Worst case for a SIGKILL (refused at once), with the defaults (interval 3 s, retry 0.5 s):
+ * the monitor detects within 3 + 0.5 = 3.5 s, the others 0.5 s (POOF wait) + 0.5 s later.
+ * A host that vanished (timeouts of 2 s) takes up to 3 + 3 × 2 + 2 × 0.5 = 10 s at its
+ * monitors and about 7 s more at the others.
  */
 import type { Peer, PeerTable } from './peer-table.js';
+
+/** `dead`: definitely not there (refused, reset, bad proof); `unknown`: timed out. */
+export type ProbeOutcome = 'alive' | 'dead' | 'unknown';
 
 export interface LivenessOptions {
   selfNodeId: string;
   intervalMs: number;
   retryMs: number;
   failuresToDown: number;
+  /** Consecutive failures of any kind (timeouts included) that mark a peer down. */
+  unknownsToDown: number;
   /** K: how many ring successors each node checks. */
   monitors: number;
   /** Budget of background probes per second for peers not in our ring slice. */
   sweepProbesPerSecond: number;
   /** Shortest sweep interval per peer. */
   minSweepMs: number;
-  probe(peer: Peer): Promise<boolean>;
+  /** `true`/`false` are shorthands for `alive`/`dead`. */
+  probe(peer: Peer): Promise<ProbeOutcome | boolean>;
   /** Called when we marked a peer down or saw it come back: tell the LAN (POOF query). */
   announceSuspicion?(peer: Peer, what: 'down' | 'up'): void;
   tickMs?: number;
 }
 
-export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000 } as const;
+export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, unknownsToDown: 3, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000 } as const;
+/** Heartbeat timeout that goes with DEFAULT_LIVENESS. */
+export const HEARTBEAT_TIMEOUT_MS = 2000;
 
 interface Track {
   nextAt: number;
   failures: number;
+  /** Definite failures among `failures`. */
+  dead: number;
   inFlight: boolean;
   lastProbeAt: number;
 }
@@ -92,10 +107,11 @@ export class LivenessMonitor {
   suspect(nodeId: string, now = performance.now()): void {
     const t = this.#tracks.get(nodeId);
     if (!t) {
-      this.#tracks.set(nodeId, { nextAt: now, failures: 0, inFlight: false, lastProbeAt: -Infinity });
+      this.#tracks.set(nodeId, { nextAt: now + Math.random() * 200, failures: 0, dead: 0, inFlight: false, lastProbeAt: -Infinity });
       return;
     }
-    if (!t.inFlight && now - t.lastProbeAt >= 1000) t.nextAt = Math.min(t.nextAt, now);
+    // A little jitter, so the nodes that all saw the same query do not probe in the same instant.
+    if (!t.inFlight && now - t.lastProbeAt >= 1000) t.nextAt = Math.min(t.nextAt, now + Math.random() * 200);
   }
 
   tick(now = performance.now()): void {
@@ -111,7 +127,7 @@ export class LivenessMonitor {
       let t = this.#tracks.get(peer.nodeId);
       if (!t) {
         // Spread first probes over one interval, so peers found together are not probed together.
-        t = { nextAt: now + Math.random() * interval, failures: 0, inFlight: false, lastProbeAt: -Infinity };
+        t = { nextAt: now + Math.random() * interval, failures: 0, dead: 0, inFlight: false, lastProbeAt: -Infinity };
         this.#tracks.set(peer.nodeId, t);
       }
       // A peer that just entered our ring slice is due within one interval.
@@ -123,15 +139,16 @@ export class LivenessMonitor {
       const track = t;
       const started = performance.now();
       // Schedule from the tick's clock plus the time the probe took (tests drive `now`).
-      const done = (ok: boolean): void => this.#result(peer, track, ok, interval, now + (performance.now() - started));
-      void this.#opts.probe(peer).then(done, () => done(false));
+      const done = (r: ProbeOutcome | boolean): void => this.#result(peer, track, r === true ? 'alive' : r === false ? 'dead' : r, interval, now + (performance.now() - started));
+      void this.#opts.probe(peer).then(done, () => done('unknown'));
     }
   }
 
-  #result(peer: Peer, t: Track, ok: boolean, interval: number, now: number): void {
+  #result(peer: Peer, t: Track, outcome: ProbeOutcome, interval: number, now: number): void {
     t.inFlight = false;
-    if (ok) {
+    if (outcome === 'alive') {
       t.failures = 0;
+      t.dead = 0;
       t.nextAt = now + interval * (0.9 + Math.random() * 0.2);
       const wasDown = !this.#table.get(peer.nodeId);
       this.#table.markAlive(peer.nodeId);
@@ -140,8 +157,10 @@ export class LivenessMonitor {
     }
     this.probesFailed++;
     t.failures++;
-    if (t.failures >= this.#opts.failuresToDown) {
+    if (outcome === 'dead') t.dead++;
+    if (t.dead >= this.#opts.failuresToDown || t.failures >= this.#opts.unknownsToDown) {
       t.failures = 0;
+      t.dead = 0;
       t.nextAt = now + interval;
       if (this.#table.get(peer.nodeId)) {
         this.#table.markDown(peer.nodeId, 'liveness');

@@ -13,8 +13,11 @@ import { PROTOCOL_VERSION } from './constants.js';
 import { GenerationCounter } from './generation.js';
 import { createHeartbeatClient } from './heartbeat-client.js';
 import { InterfaceWatcher, type DiscoveryInterface, type InterfaceMap } from './interfaces.js';
-import { DEFAULT_LIVENESS, LivenessMonitor } from './liveness.js';
+import { DEFAULT_LIVENESS, HEARTBEAT_TIMEOUT_MS, LivenessMonitor } from './liveness.js';
 import { PeerTable } from './peer-table.js';
+
+/** How long the owner of a queried SRV record has to answer before we check it ourselves. */
+export const POOF_WAIT_MS = 500;
 
 export interface DiscoveryOptions {
   nodeId: string;
@@ -58,7 +61,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
   const advertiser = new Advertiser({ instance: opts.hostname, hostname: opts.hostname, port: opts.apiPort, key: opts.fleetKey, log }, fieldsFrom(opts, opts.state.current, generation));
   const browser = new ServiceBrowser(opts.browser);
   const table = new PeerTable({ selfNodeId: opts.nodeId, fleetId: opts.fleetId, key: opts.fleetKey });
-  const client = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: 1000 });
+  const client = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: HEARTBEAT_TIMEOUT_MS, onFailure: (p, reason) => log.debug({ peer: p.nodeId, reason }, 'heartbeat failed') });
   const liveness = new LivenessMonitor(table, {
     ...DEFAULT_LIVENESS,
     selfNodeId: opts.nodeId,
@@ -66,13 +69,20 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     probe: (p) => client.probe(p),
     announceSuspicion: (p) => browser.queryInstance(p.serviceKey),
   });
-  browser.on('instance-query', (key, age) => {
+  // Passive observation of failures (RFC 6762 §10.5): a query for a peer's SRV record that
+  // its owner does not answer within POOF_WAIT_MS means someone asks after a dead peer (a
+  // live one answers routine refresh queries at once): check it ourselves. A query for a peer
+  // we already hold as down may mean it is back: check it now.
+  browser.on('instance-query', (key) => {
     const found = table.byServiceKey(key);
-    // Routine cache refreshes ask at ≥ 80 % of the TTL; a query while our copy is fresh means
-    // someone suspects the peer (or it is back): check it ourselves.
-    if (found && (!found.live || age < 0.5)) liveness.suspect(found.peer.nodeId);
+    if (!found) return;
+    if (!found.live) return liveness.suspect(found.peer.nodeId);
+    const heard = browser.lastHeard(key);
+    const timer = setTimeout(() => {
+      if (browser.lastHeard(key) === heard) liveness.suspect(found.peer.nodeId);
+    }, POOF_WAIT_MS);
+    timer.unref();
   });
-
   browser.on('service', (svc) => table.observe(svc));
   browser.on('removed', (key, reason) => table.removeService(key, reason));
   browser.on('error', (err) => log.debug({ err: errorMessage(err) }, 'mDNS socket error'));

@@ -1,6 +1,7 @@
 /**
- * A partition (link down at the bridge) makes the peer go down by liveness within 10 s, and
- * healing brings it back up by heartbeat, without a new advert.
+ * A partition (link down at the bridge) makes the peer go down by liveness (timeouts: three
+ * in a row, so within 3 + 3 × 2 + 2 × 0.5 = 10 s plus scheduling slack), and healing brings it
+ * back up by heartbeat, without a new advert.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ after(async () => {
   await lab?.cleanup();
 });
 
-test('partitioned peer goes down within 10 s and comes back when the link heals', { skip }, async () => {
+test('partitioned peer goes down within 12 s and comes back when the link heals', { skip }, async () => {
   const fleet = makeFleet('split');
   lab!.addLan('a');
   lab!.addHost('p1', [{ lan: 'a', address: '10.65.0.1/24' }]);
@@ -28,7 +29,7 @@ test('partitioned peer goes down within 10 s and comes back when the link heals'
   await logged(p1, /^peer down: nuc-p2 \(liveness\)/, 15_000, since);
   const ms = performance.now() - t0;
   console.log(`# partition detected after ${Math.round(ms)} ms`);
-  assert.ok(ms <= 10_000, `took ${Math.round(ms)} ms`);
+  assert.ok(ms <= 12_000, `took ${Math.round(ms)} ms`);
   lab!.partition('p2', 'eth0', false);
   await logged(p1, /^peer up: nuc-p2/, 15_000, since);
   assert.ok((await tableOf(p1)).peers.some((p) => p.nodeId === 'p2'));

@@ -19,6 +19,21 @@ function addPeer(t: PeerTable, nodeId: string, port = 8443, address = '127.0.0.1
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+test('timeouts are ambiguous: three in a row mark a peer down, two do not', async () => {
+  const t = new PeerTable({ selfNodeId: 'me', fleetId: FLEET, key });
+  addPeer(t, 'slow');
+  addPeer(t, 'gone');
+  const answers: Record<string, ('alive' | 'unknown')[]> = { slow: ['unknown', 'unknown', 'alive', 'unknown', 'unknown', 'alive'], gone: ['unknown', 'unknown', 'unknown'] };
+  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'me', intervalMs: 1000, retryMs: 0, probe: async (p: Peer) => answers[p.nodeId]?.shift() ?? 'alive' });
+  const downs: string[] = [];
+  t.on('peer-down', (p) => downs.push(p.nodeId));
+  for (let i = 0; i < 12; i++) {
+    m.tick(10_000 * (i + 1));
+    await flush();
+  }
+  assert.deepEqual(downs, ['gone']);
+});
+
 test('ring successors wrap around and never include self', () => {
   assert.deepEqual(ringSuccessors('c', ['a', 'b', 'd', 'e', 'f'], 2), ['d', 'e']);
   assert.deepEqual(ringSuccessors('f', ['a', 'b', 'c', 'f'], 3), ['a', 'b', 'c']);
@@ -72,9 +87,9 @@ test('a suspected peer outside our slice is probed at once, and marked down only
   probed.length = 0;
   m.suspect('n05', 10);
   m.suspect('n07', 10);
-  m.tick(10);
+  m.tick(300); // suspicion probes are jittered by up to 200 ms
   await flush();
-  m.tick(20);
+  m.tick(310);
   await flush();
   assert.deepEqual(probed.filter((id) => id === 'n05' || id === 'n07').sort(), ['n05', 'n07', 'n07']);
   assert.ok(t.get('n05'));
@@ -93,12 +108,12 @@ test('the heartbeat client accepts only a proof made with the fleet key for the 
     const peer = t.get('n1') as Peer;
     const good = createHeartbeatClient({ key, timeoutMs: 1000 });
     const wrongKey = createHeartbeatClient({ key: randomBytes(32), timeoutMs: 1000 });
-    assert.equal(await good.probe(peer), true);
-    assert.equal(await wrongKey.probe(peer), false, 'peer without our key');
-    assert.equal(await good.probe(t.get('other') as Peer), false, 'answer for another node ID');
+    assert.equal(await good.probe(peer), 'alive');
+    assert.equal(await wrongKey.probe(peer), 'dead', 'peer without our key');
+    assert.equal(await good.probe(t.get('other') as Peer), 'dead', 'answer for another node ID');
     stopping = true;
-    assert.equal(await good.probe(peer), false, 'a stopping node fails its heartbeat');
-    assert.equal(await good.probe({ ...peer, port: 1 }), false, 'nothing listening');
+    assert.equal(await good.probe(peer), 'dead', 'a stopping node fails its heartbeat');
+    assert.equal(await good.probe({ ...peer, port: 1 }), 'dead', 'nothing listening');
     good.close();
     wrongKey.close();
   } finally {
