@@ -4,11 +4,16 @@
  * node at steady state (from the interface counters: mDNS multicast and everything else,
  * i.e. the liveness heartbeats), and RSS per node.
  *
- *   npm run bench:discovery -- [N ...] [--steady S] [--settle S]     (root; default 3 10 50)
+ *   npm run bench:discovery -- [N ...] [--steady S] [--settle S] [--stagger MS]   (root; default 3 10 50)
+ *
+ * Nodes start `--stagger` ms apart (default 200: fifty Node processes starting in the same
+ * instant on two cores measure the CPU, not discovery); convergence counts from the last start.
+ * The load average is printed with each result: other work on the machine skews the figures.
  *
  * Not part of the test suite: it takes minutes and asserts nothing.
  */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { NetnsLab, waitFor, type Spawned } from '../test/netns/harness.js';
@@ -27,6 +32,7 @@ interface Result {
   /** SIGKILL one node: time until every other node dropped it (max), and the median. */
   killMaxMs: number;
   killMedianMs: number;
+  loadAvg: string;
 }
 
 function counters(lab: NetnsLab, host: string): { tx: number; rx: number } {
@@ -50,14 +56,18 @@ function peersUp(node: Spawned): number {
   return ids.size;
 }
 
-async function run(n: number, steadyS: number, settleS: number): Promise<Result> {
+async function run(n: number, steadyS: number, settleS: number, staggerMs: number): Promise<Result> {
   const lab = new NetnsLab();
   const fleet = makeFleet(`bench${n}`);
   try {
     lab.addLan('a');
     for (let i = 1; i <= n; i++) lab.addHost(`b${i}`, [{ lan: 'a', address: `10.70.${i >> 8}.${(i & 255) || 1}/16` }]);
+    const nodes: Spawned[] = [];
+    for (let k = 0; k < n; k++) {
+      if (k > 0) await new Promise((r) => setTimeout(r, staggerMs));
+      nodes.push(startNode(lab, `b${k + 1}`, fleet.file, path.join(fleet.dir, `b${k + 1}`), `b${k + 1}`));
+    }
     const t0 = performance.now();
-    const nodes = Array.from({ length: n }, (_, k) => startNode(lab, `b${k + 1}`, fleet.file, path.join(fleet.dir, `b${k + 1}`), `b${k + 1}`));
     await waitFor(`${n} nodes to converge`, () => nodes.every((x) => peersUp(x) === n - 1), 300_000, 100);
     const convergenceMs = Math.round(performance.now() - t0);
     process.stderr.write(`n=${n}: converged in ${convergenceMs} ms; settling ${settleS} s, measuring ${steadyS} s\n`);
@@ -66,7 +76,9 @@ async function run(n: number, steadyS: number, settleS: number): Promise<Result>
     const before = hosts.map((h) => counters(lab, h));
     const mdnsBefore = await Promise.all(nodes.map((x) => tableOf(x)));
     const tA = performance.now();
+    const load0 = os.loadavg()[0] ?? 0;
     await new Promise((r) => setTimeout(r, steadyS * 1000));
+    const loadAvg = `${load0.toFixed(1)}→${(os.loadavg()[0] ?? 0).toFixed(1)}`;
     const secs = (performance.now() - tA) / 1000;
     const after = hosts.map((h) => counters(lab, h));
     const mdnsAfter = await Promise.all(nodes.map((x) => tableOf(x)));
@@ -101,6 +113,7 @@ async function run(n: number, steadyS: number, settleS: number): Promise<Result>
       rssMaxMB: +Math.max(...rss).toFixed(1),
       killMaxMs: Math.round(killTimes[killTimes.length - 1] ?? NaN),
       killMedianMs: Math.round(killTimes[Math.floor(killTimes.length / 2)] ?? NaN),
+      loadAvg,
     };
   } finally {
     await lab.cleanup();
@@ -114,15 +127,16 @@ const opt = (name: string, def: number): number => {
 };
 const steady = opt('steady', 60);
 const settle = opt('settle', 30);
+const stagger = opt('stagger', 200);
 const sizes = args.length > 0 ? args.map(Number) : [3, 10, 50];
 const results: Result[] = [];
 for (const n of sizes) {
-  const r = await run(n, steady, settle);
+  const r = await run(n, steady, settle, stagger);
   results.push(r);
   console.log(JSON.stringify(r));
 }
-console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | load avg |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s |`);
+  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s | ${r.loadAvg} |`);
 }
