@@ -32,6 +32,10 @@ interface Result {
   /** SIGKILL one node: time until every other node dropped it (max), and the median. */
   killMaxMs: number;
   killMedianMs: number;
+  /** Nodes that did not drop the killed node within 30 s. */
+  killMissed: number;
+  /** `peer down` events during the steady window (all live, so every one is a false alarm). */
+  falseDowns: number;
   loadAvg: string;
 }
 
@@ -46,14 +50,22 @@ function rssMB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-function peersUp(node: Spawned): number {
+function upSet(node: Spawned): Set<string> {
   const ids = new Set<string>();
   for (const l of node.logs()) {
     const msg = String(l['msg']);
     if (msg.startsWith('peer up')) ids.add(String(l['peer']));
     if (msg.startsWith('peer down')) ids.delete(String(l['peer']));
   }
-  return ids.size;
+  return ids;
+}
+
+function peersUp(node: Spawned): number {
+  return upSet(node).size;
+}
+
+function downsLogged(node: Spawned, from: number): number {
+  return node.logs().slice(from).filter((l) => String(l['msg']).startsWith('peer down')).length;
 }
 
 async function run(n: number, steadyS: number, settleS: number, staggerMs: number): Promise<Result> {
@@ -73,6 +85,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     process.stderr.write(`n=${n}: converged in ${convergenceMs} ms; settling ${settleS} s, measuring ${steadyS} s\n`);
     await new Promise((r) => setTimeout(r, settleS * 1000));
     const hosts = nodes.map((_, k) => `b${k + 1}`);
+    const logMarks = nodes.map((x) => x.logs().length);
     const before = hosts.map((h) => counters(lab, h));
     const mdnsBefore = await Promise.all(nodes.map((x) => tableOf(x)));
     const tA = performance.now();
@@ -90,18 +103,24 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     const mcastRx = sum((i) => (mdnsAfter[i]?.packets.received ?? 0) - (mdnsBefore[i]?.packets.received ?? 0)) / n / secs;
     const mdnsSent = mcastRx / n;
     const txAll = sum((i) => (after[i]?.tx ?? 0) - (before[i]?.tx ?? 0)) / n / secs;
+    const falseDowns = nodes.reduce((a, x, i) => a + downsLogged(x, logMarks[i] ?? 0), 0);
     const stillConverged = nodes.every((x) => peersUp(x) === n - 1);
     if (!stillConverged) process.stderr.write(`n=${n}: WARNING: some node lost a peer during the steady window\n`);
     const victim = nodes[0] as Spawned;
     const since = nodes.map((x) => x.logs().length);
     const tk = performance.now();
     victim.child.kill('SIGKILL');
-    const killTimes = await Promise.all(
-      nodes.slice(1).map((x, i) =>
-        waitFor('kill detection', () => x.logs().slice(since[i + 1]).some((l) => String(l['msg']).startsWith('peer down: nuc-b1 ')), 60_000, 50).then(() => performance.now() - tk),
+    const watchers = nodes.slice(1).filter((x) => upSet(x).has('b1'));
+    const results = await Promise.all(
+      watchers.map((x) =>
+        waitFor('kill detection', () => x.logs().slice(since[nodes.indexOf(x)]).some((l) => String(l['msg']).startsWith('peer down: nuc-b1 ')), 30_000, 50).then(
+          () => performance.now() - tk,
+          () => NaN,
+        ),
       ),
     );
-    killTimes.sort((a, b) => a - b);
+    const killTimes = results.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+    const killMissed = results.length - killTimes.length;
     return {
       nodes: n,
       convergenceMs,
@@ -113,6 +132,8 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       rssMaxMB: +Math.max(...rss).toFixed(1),
       killMaxMs: Math.round(killTimes[killTimes.length - 1] ?? NaN),
       killMedianMs: Math.round(killTimes[Math.floor(killTimes.length / 2)] ?? NaN),
+      killMissed,
+      falseDowns,
       loadAvg,
     };
   } finally {
@@ -135,8 +156,8 @@ for (const n of sizes) {
   results.push(r);
   console.log(JSON.stringify(r));
 }
-console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | load avg |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s | ${r.loadAvg} |`);
+  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} |`);
 }

@@ -121,14 +121,6 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
     this.#update(this.cache.clearInterface(name), new Set());
   }
 
-  /** Ask again soon on every interface (e.g. `peers` started, or a peer looked gone). */
-  requery(): void {
-    for (const q of this.#ptrQuery.values()) {
-      q.intervalMs = 1000;
-      q.nextAt = Math.min(q.nextAt, performance.now() + 20);
-    }
-  }
-
   /** When an SRV record of this instance last arrived (performance.now() ms), or -Infinity. */
   lastHeard(key: string): number {
     return Math.max(-Infinity, ...this.cache.find(key, 'SRV').map((r) => r.receivedAt));
