@@ -3,7 +3,7 @@
  * check the HMAC proof for the peer's node ID. `alive` only for a valid proof; `dead` when the
  * peer definitely is not there (connection refused or reset, shutting down, wrong node or bad
  * proof); `unknown` on a timeout or other error (an overloaded peer looks the same as a gone
- * one). Keep-alive keeps it to a few packets.
+ * one); `inconclusive` when our own timer fired far too late to judge. Keep-alive keeps it to a few packets.
  */
 import http from 'node:http';
 import { newNonce, verifyHeartbeatProof } from '../api/heartbeat-proof.js';
@@ -69,8 +69,13 @@ export function createHeartbeatClient(opts: HeartbeatClientOptions): { probe(pee
             res.on('error', (e: NodeJS.ErrnoException) => failed(e.code));
           },
         );
+        const started = performance.now();
         const timer = setTimeout(() => {
-          finish('unknown', `timeout after ${opts.timeoutMs} ms`);
+          // A timer that fires far too late means our own process was starved of CPU: the
+          // answer may be sitting unread in our socket, so this says nothing about the peer.
+          const late = performance.now() - started - opts.timeoutMs;
+          if (late > opts.timeoutMs / 2) finish('inconclusive', `own event loop ${Math.round(late)} ms late`);
+          else finish('unknown', `timeout after ${opts.timeoutMs} ms`);
           req.destroy();
         }, opts.timeoutMs);
         req.on('error', (e: NodeJS.ErrnoException) => failed(e.code));

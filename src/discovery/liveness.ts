@@ -25,8 +25,11 @@
  */
 import type { Peer, PeerTable } from './peer-table.js';
 
-/** `dead`: definitely not there (refused, reset, bad proof); `unknown`: timed out. */
-export type ProbeOutcome = 'alive' | 'dead' | 'unknown';
+/**
+ * `dead`: definitely not there (refused, reset, bad proof); `unknown`: timed out;
+ * `inconclusive`: our own event loop was too busy to tell (not counted either way).
+ */
+export type ProbeOutcome = 'alive' | 'dead' | 'unknown' | 'inconclusive';
 
 export interface LivenessOptions {
   selfNodeId: string;
@@ -146,6 +149,10 @@ export class LivenessMonitor {
 
   #result(peer: Peer, t: Track, outcome: ProbeOutcome, interval: number, now: number): void {
     t.inFlight = false;
+    if (outcome === 'inconclusive') {
+      t.nextAt = now + this.#opts.retryMs;
+      return;
+    }
     if (outcome === 'alive') {
       t.failures = 0;
       t.dead = 0;
