@@ -4,7 +4,7 @@
  * so only one can run at a time on the machine: `avahiUnavailable()` says when it cannot.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitFor, type NetnsLab, type Spawned } from './harness.js';
@@ -44,6 +44,7 @@ export interface Avahi {
 
 export async function startAvahi(lab: NetnsLab, host: string): Promise<Avahi> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nucmesh-avahi-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const sock = path.join(dir, 'bus.sock');
   writeFileSync(
     path.join(dir, 'bus.conf'),

@@ -1,5 +1,5 @@
 /** Running discovery nodes in a lab and asking them about their peer table. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ export interface TableSnapshot {
 /** A temp dir with a fresh fleet config; returns its path, the dir and the config. */
 export function makeFleet(name = 'lab'): { file: string; dir: string; config: ReturnType<typeof newFleetConfig> } {
   const dir = mkdtempSync(path.join(tmpdir(), 'nucmesh-disc-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const config = newFleetConfig(name);
   const file = path.join(dir, 'fleet.yaml');
   writeFileSync(file, renderFleetConfig(config), { mode: 0o600 });
