@@ -79,7 +79,7 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
 
   constructor(opts: BrowserOptions = {}) {
     super();
-    this.#opts = { maxQueryIntervalMs: opts.maxQueryIntervalMs ?? 3_600_000, tickMs: opts.tickMs ?? 200, ...(opts.port !== undefined ? { port: opts.port } : {}) };
+    this.#opts = { maxQueryIntervalMs: opts.maxQueryIntervalMs ?? 3_600_000, tickMs: opts.tickMs ?? 250, ...(opts.port !== undefined ? { port: opts.port } : {}) };
     this.limiter = new SourceRateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
     this.cache = new DnsCache();
   }

@@ -98,7 +98,7 @@ export class LivenessMonitor {
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => this.tick(), this.#opts.tickMs ?? 100);
+    this.#timer ??= setInterval(() => this.tick(), this.#opts.tickMs ?? 250);
   }
 
   stop(): void {
