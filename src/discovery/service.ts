@@ -67,7 +67,12 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     selfNodeId: opts.nodeId,
     intervalMs: opts.heartbeatMs,
     probe: (p) => client.probe(p),
-    announceSuspicion: (p) => browser.queryInstance(p.serviceKey),
+    // Sent three times (now, +1 s, +3 s), like RFC 6762 §10.5 expects repeated queries: one
+    // multicast packet can be lost on a busy LAN or host.
+    announceSuspicion: (p) => {
+      browser.queryInstance(p.serviceKey);
+      for (const ms of [1000, 3000]) setTimeout(() => browser.queryInstance(p.serviceKey), ms).unref();
+    },
   });
   // Passive observation of failures (RFC 6762 §10.5): a query for a peer's SRV record that
   // its owner does not answer within POOF_WAIT_MS means someone asks after a dead peer (a
