@@ -158,6 +158,8 @@ export class NetnsLab {
     child.stdin?.on('error', () => undefined);
     let out = '';
     let err = '';
+    const parsed: Record<string, unknown>[] = [];
+    let parsedUpTo = 0;
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
@@ -168,14 +170,22 @@ export class NetnsLab {
       child,
       stdout: () => out,
       stderr: () => err,
-      logs: () =>
-        out.split('\n').flatMap((l) => {
-          try {
-            return l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : [];
-          } catch {
-            return [];
+      logs: () => {
+        // Parsed incrementally: benchmarks poll the logs of 50 nodes many times a second.
+        const end = out.lastIndexOf('\n') + 1;
+        if (end > parsedUpTo) {
+          for (const l of out.slice(parsedUpTo, end).split('\n')) {
+            if (!l.startsWith('{')) continue;
+            try {
+              parsed.push(JSON.parse(l) as Record<string, unknown>);
+            } catch {
+              // not a log line
+            }
           }
-        }),
+          parsedUpTo = end;
+        }
+        return parsed;
+      },
       exited,
       send: (line: string) => void child.stdin?.write(line + '\n'),
     };
