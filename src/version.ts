@@ -9,3 +9,6 @@ export function readVersion(packageJsonUrl: URL = new URL('../../package.json', 
     return '0.0.0';
   }
 }
+
+/** The package version: `nucmesh --version`, the API's health answer, the banner. */
+export const PACKAGE_VERSION: string = readVersion();

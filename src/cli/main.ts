@@ -2,19 +2,12 @@
  * `nucmesh` entry point: dispatches to subcommands, maps errors to exit codes
  * (0 ok, 1 failure, 2 usage) and prints expected errors without a stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { PACKAGE_VERSION } from '../version.js';
 import { isNucmeshError } from '../errors.js';
 import { write, type Io } from './command.js';
 import { commands } from './commands/index.js';
 
-export const VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-})();
+export const VERSION: string = PACKAGE_VERSION;
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

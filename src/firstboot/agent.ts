@@ -9,6 +9,7 @@ import { runSteps } from './steps.js';
 import type { AgentOptions } from './agent-options.js';
 import { bootSteps, type BootContext } from './boot-steps.js';
 import { startServices } from './services.js';
+import { NodeState } from './node-state.js';
 
 export interface AgentHandle {
   ctx: BootContext;
@@ -23,7 +24,7 @@ export async function startAgent(options: AgentOptions, log: Logger): Promise<Ag
   log.info({ fleet: config.name, fleetId: fleetId(config.key), file: options.fleetFile }, 'fleet config loaded');
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
 
-  const ctx: BootContext = { options, config, log, dataDir: options.dataDir };
+  const ctx: BootContext = { options, config, log, dataDir: options.dataDir, nodeState: new NodeState() };
   await runSteps(options.dataDir, bootSteps, ctx, {
     onStart: (step, attempt) => log.info({ step, attempt }, `boot step ${step}: start`),
     onSkip: (step) => log.info({ step }, `boot step ${step}: already done`),

@@ -9,8 +9,10 @@ import { intOption, parseOptions, write, type Command } from '../command.js';
 const help = `Usage: nucmesh agent [options]
 
 Runs the node service in the foreground (the image's nucmesh.service runs this):
-detects the hardware, derives and persists the node identity, then keeps running
-until SIGTERM or SIGINT. Boot progress is persisted in the data dir: a restart
+detects the hardware, derives and persists the node identity, starts the local API
+and discovery (advertises this node on the LAN with mDNS/DNS-SD and keeps a table of
+verified peers; see 'nucmesh peers'), then keeps running until SIGTERM or SIGINT,
+which sends mDNS goodbyes. Boot progress is persisted in the data dir: a restart
 resumes, it never starts over. Logs are JSON lines on stdout (pretty on a TTY;
 NUCMESH_LOG_FORMAT=json|pretty and NUCMESH_LOG_LEVEL override).
 

@@ -4,5 +4,6 @@ import { agentCommand } from './agent.js';
 import { fleetCommand } from './fleet.js';
 import { detectCommand } from './detect.js';
 import { captureCommand } from './capture.js';
+import { peersCommand } from './peers.js';
 
-export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand];
+export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand, peersCommand];

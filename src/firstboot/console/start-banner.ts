@@ -2,18 +2,17 @@
  * The console banner as an agent service (only with --apply-host): live sources
  * (hostname, addresses, root disk) and the console devices of the node.
  */
-import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import type { BootContext } from '../boot-steps.js';
 import { DEFAULT_BANNER_TTYS } from '../agent-options.js';
-import { readVersion } from '../../version.js';
+import { PACKAGE_VERSION } from '../../version.js';
 import { collectBannerInfo, type BannerSources } from './banner-info.js';
 import { startBannerService, type StateSource } from './banner-service.js';
 import { writeToConsoles } from './console-writer.js';
 
 export const liveBannerSources: BannerSources = {
-  version: readVersion(),
+  version: PACKAGE_VERSION,
   hostname: () => os.hostname(),
   networkInterfaces: () => os.networkInterfaces(),
   async rootFs() {
@@ -25,12 +24,6 @@ export const liveBannerSources: BannerSources = {
     }
   },
 };
-
-/** A state that never changes: until the agent has a state holder of its own. */
-export function fixedState(state: string): StateSource {
-  const events = new EventEmitter();
-  return { current: { state }, on: (e, l) => events.on(e, l), off: (e, l) => events.off(e, l) };
-}
 
 export function startConsoleBanner(ctx: BootContext, state: StateSource): () => Promise<void> {
   const devices = ctx.options.bannerTtys ?? DEFAULT_BANNER_TTYS;

@@ -1,0 +1,163 @@
+/**
+ * Discovery benchmark: N nodes (separate processes, one network namespace each, one LAN),
+ * measuring convergence time (start → every node has all N−1 peers), packets per second per
+ * node at steady state (from the interface counters: mDNS multicast and everything else,
+ * i.e. the liveness heartbeats), and RSS per node.
+ *
+ *   npm run bench:discovery -- [N ...] [--steady S] [--settle S] [--stagger MS]   (root; default 3 10 50)
+ *
+ * Nodes start `--stagger` ms apart (default 200: fifty Node processes starting in the same
+ * instant on two cores measure the CPU, not discovery); convergence counts from the last start.
+ * The load average is printed with each result: other work on the machine skews the figures.
+ *
+ * Not part of the test suite: it takes minutes and asserts nothing.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { NetnsLab, waitFor, type Spawned } from '../test/netns/harness.js';
+import { makeFleet, startNode, tableOf } from '../test/netns/nodes.js';
+
+interface Result {
+  nodes: number;
+  convergenceMs: number;
+  steadySeconds: number;
+  /** Mean per node per second over the steady window. */
+  mdnsSentPerNode: number;
+  mdnsReceivedPerNode: number;
+  otherTxPerNode: number;
+  rssMeanMB: number;
+  rssMaxMB: number;
+  /** SIGKILL one node: time until every other node dropped it (max), and the median. */
+  killMaxMs: number;
+  killMedianMs: number;
+  /** Nodes that did not drop the killed node within 30 s. */
+  killMissed: number;
+  /** `peer down` events during the steady window (all live, so every one is a false alarm). */
+  falseDowns: number;
+  loadAvg: string;
+}
+
+function counters(lab: NetnsLab, host: string): { tx: number; rx: number } {
+  const ns = lab.host(host).netns;
+  const read = (f: string): number => Number(execFileSync('ip', ['netns', 'exec', ns, 'cat', `/sys/class/net/eth0/statistics/${f}`]).toString().trim());
+  return { tx: read('tx_packets'), rx: read('rx_packets') };
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function upSet(node: Spawned): Set<string> {
+  const ids = new Set<string>();
+  for (const l of node.logs()) {
+    const msg = String(l['msg']);
+    if (msg.startsWith('peer up')) ids.add(String(l['peer']));
+    if (msg.startsWith('peer down')) ids.delete(String(l['peer']));
+  }
+  return ids;
+}
+
+function peersUp(node: Spawned): number {
+  return upSet(node).size;
+}
+
+function downsLogged(node: Spawned, from: number): number {
+  return node.logs().slice(from).filter((l) => String(l['msg']).startsWith('peer down')).length;
+}
+
+async function run(n: number, steadyS: number, settleS: number, staggerMs: number): Promise<Result> {
+  const lab = new NetnsLab();
+  const fleet = makeFleet(`bench${n}`);
+  try {
+    lab.addLan('a');
+    for (let i = 1; i <= n; i++) lab.addHost(`b${i}`, [{ lan: 'a', address: `10.70.${i >> 8}.${(i & 255) || 1}/16` }]);
+    const nodes: Spawned[] = [];
+    for (let k = 0; k < n; k++) {
+      if (k > 0) await new Promise((r) => setTimeout(r, staggerMs));
+      nodes.push(startNode(lab, `b${k + 1}`, fleet.file, path.join(fleet.dir, `b${k + 1}`), `b${k + 1}`));
+    }
+    const t0 = performance.now();
+    await waitFor(`${n} nodes to converge`, () => nodes.every((x) => peersUp(x) === n - 1), 300_000, 100);
+    const convergenceMs = Math.round(performance.now() - t0);
+    process.stderr.write(`n=${n}: converged in ${convergenceMs} ms; settling ${settleS} s, measuring ${steadyS} s\n`);
+    await new Promise((r) => setTimeout(r, settleS * 1000));
+    const hosts = nodes.map((_, k) => `b${k + 1}`);
+    const logMarks = nodes.map((x) => x.logs().length);
+    const before = hosts.map((h) => counters(lab, h));
+    const mdnsBefore = await Promise.all(nodes.map((x) => tableOf(x)));
+    const tA = performance.now();
+    const load0 = os.loadavg()[0] ?? 0;
+    await new Promise((r) => setTimeout(r, steadyS * 1000));
+    const loadAvg = `${load0.toFixed(1)}→${(os.loadavg()[0] ?? 0).toFixed(1)}`;
+    const secs = (performance.now() - tA) / 1000;
+    const after = hosts.map((h) => counters(lab, h));
+    const mdnsAfter = await Promise.all(nodes.map((x) => tableOf(x)));
+    const rss = nodes.map((x) => rssMB(x.child.pid as number));
+    const sum = (f: (i: number) => number): number => hosts.reduce((a, _, i) => a + f(i), 0);
+    // Every node's browser socket receives every mDNS packet on the LAN (its own looped back
+    // too), so the mean received rate is the LAN's total mDNS rate; divided by N, the mean
+    // sent per node (ciao's answers and our queries alike).
+    const mcastRx = sum((i) => (mdnsAfter[i]?.packets.received ?? 0) - (mdnsBefore[i]?.packets.received ?? 0)) / n / secs;
+    const mdnsSent = mcastRx / n;
+    const txAll = sum((i) => (after[i]?.tx ?? 0) - (before[i]?.tx ?? 0)) / n / secs;
+    const falseDowns = nodes.reduce((a, x, i) => a + downsLogged(x, logMarks[i] ?? 0), 0);
+    const stillConverged = nodes.every((x) => peersUp(x) === n - 1);
+    if (!stillConverged) process.stderr.write(`n=${n}: WARNING: some node lost a peer during the steady window\n`);
+    const victim = nodes[0] as Spawned;
+    const since = nodes.map((x) => x.logs().length);
+    const tk = performance.now();
+    victim.child.kill('SIGKILL');
+    const watchers = nodes.slice(1).filter((x) => upSet(x).has('b1'));
+    const results = await Promise.all(
+      watchers.map((x) =>
+        waitFor('kill detection', () => x.logs().slice(since[nodes.indexOf(x)]).some((l) => String(l['msg']).startsWith('peer down: nuc-b1 ')), 30_000, 50).then(
+          () => performance.now() - tk,
+          () => NaN,
+        ),
+      ),
+    );
+    const killTimes = results.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+    const killMissed = results.length - killTimes.length;
+    return {
+      nodes: n,
+      convergenceMs,
+      steadySeconds: Math.round(secs),
+      mdnsSentPerNode: +mdnsSent.toFixed(3),
+      mdnsReceivedPerNode: +mcastRx.toFixed(2),
+      otherTxPerNode: +(txAll - mdnsSent).toFixed(2),
+      rssMeanMB: +(rss.reduce((a, b) => a + b, 0) / rss.length).toFixed(1),
+      rssMaxMB: +Math.max(...rss).toFixed(1),
+      killMaxMs: Math.round(killTimes[killTimes.length - 1] ?? NaN),
+      killMedianMs: Math.round(killTimes[Math.floor(killTimes.length / 2)] ?? NaN),
+      killMissed,
+      falseDowns,
+      loadAvg,
+    };
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args.splice(i, 2)[1]) : def;
+};
+const steady = opt('steady', 60);
+const settle = opt('settle', 30);
+const stagger = opt('stagger', 200);
+const sizes = args.length > 0 ? args.map(Number) : [3, 10, 50];
+const results: Result[] = [];
+for (const n of sizes) {
+  const r = await run(n, steady, settle, stagger);
+  results.push(r);
+  console.log(JSON.stringify(r));
+}
+console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} |`);
+}

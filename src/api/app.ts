@@ -1,0 +1,49 @@
+/**
+ * The node's HTTP API as a Fastify app, built from its dependencies (no globals, no I/O of
+ * its own), so tests use `app.inject` and the server module only listens.
+ * Routes: GET /v1/health (no auth, no secrets), POST /v1/heartbeat (challenge–response proof
+ * of the fleet key, for peer liveness).
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { NodeStateName } from '../firstboot/node-state.js';
+import { heartbeatProof } from './heartbeat-proof.js';
+import { ErrorResponse, HealthResponse, HeartbeatRequest, HeartbeatResponse } from './schemas.js';
+
+export interface ApiDeps {
+  nodeId: string;
+  version: string;
+  fleetKey: Buffer;
+  /** Current state, read at each request. */
+  state(): NodeStateName;
+  /** Current advert generation. */
+  generation(): number;
+  /** True once the node is shutting down: heartbeats then fail so peers drop it at once. */
+  stopping(): boolean;
+}
+
+export function buildApp(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 4096, return503OnClosing: true, ajv: { customOptions: { removeAdditional: false } } });
+
+  app.get('/v1/health', { schema: { response: { 200: HealthResponse } } }, async () => ({
+    status: 'ok' as const,
+    nodeId: deps.nodeId,
+    state: deps.state(),
+    version: deps.version,
+  }));
+
+  app.post<{ Body: HeartbeatRequest }>(
+    '/v1/heartbeat',
+    { schema: { body: HeartbeatRequest, response: { 200: HeartbeatResponse, 503: ErrorResponse } } },
+    async (req, reply) => {
+      if (deps.stopping()) return reply.code(503).send({ code: 'E_STOPPING', message: 'node is shutting down' });
+      const generation = deps.generation();
+      return { nodeId: deps.nodeId, generation, state: deps.state(), proof: heartbeatProof(deps.fleetKey, req.body.nonce, deps.nodeId, generation) };
+    },
+  );
+
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    void reply.code(status).send({ code: err.code ?? 'E_INTERNAL', message: status === 500 ? 'internal error' : err.message });
+  });
+  return app;
+}

@@ -1,0 +1,35 @@
+/** Request and response schemas of the API routes (one per route and direction). */
+import { Type, type Static } from '@sinclair/typebox';
+import { NODE_STATES } from '../firstboot/node-state.js';
+
+const State = Type.Union(NODE_STATES.map((s) => Type.Literal(s)));
+
+export const HealthResponse = Type.Object(
+  {
+    status: Type.Literal('ok'),
+    nodeId: Type.String(),
+    state: State,
+    version: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type HealthResponse = Static<typeof HealthResponse>;
+
+export const HeartbeatRequest = Type.Object(
+  { nonce: Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$', description: 'a random base64url nonce of 16 to 64 characters' }) },
+  { additionalProperties: false },
+);
+export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = Type.Object(
+  {
+    nodeId: Type.String(),
+    generation: Type.Integer({ minimum: 0 }),
+    state: State,
+    proof: Type.String({ description: 'base64url HMAC-SHA256(fleet key, tag, nonce, nodeId, generation)' }),
+  },
+  { additionalProperties: false },
+);
+export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
+
+export const ErrorResponse = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });

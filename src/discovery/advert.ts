@@ -1,0 +1,129 @@
+/**
+ * The fields a node advertises in its TXT record, their encoding to and from TXT strings,
+ * and validation that names the bad field. Pure functions; no I/O.
+ *
+ * TXT keys: v (protocol), id (node ID), fl (fleet ID), st (state), cl (cluster ID, may be
+ * empty), kp (k3s API port, servers only), g (generation), sig (HMAC, see signature.ts).
+ */
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import { isNodeState, type NodeStateName } from '../firstboot/node-state.js';
+import { MAX_TXT_STRING, MAX_TXT_TOTAL, PROTOCOL_VERSION } from './constants.js';
+
+export interface AdvertFields {
+  version: number;
+  nodeId: string;
+  fleetId: string;
+  state: NodeStateName;
+  clusterId: string;
+  k3sPort?: number;
+  generation: number;
+}
+
+export interface SignedAdvert extends AdvertFields {
+  /** base64url HMAC-SHA256, 43 characters. */
+  signature: string;
+}
+
+const NODE_ID = /^[0-9a-z][0-9a-z-]{0,62}$/;
+const FLEET_ID = /^[0-9a-f]{16}$/;
+const CLUSTER_ID = /^[0-9a-z-]{0,64}$/;
+const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+
+/** The TXT key/value pairs of an advert, signature last. Keys are fixed, values validated. */
+export function advertToTxt(a: AdvertFields & { signature?: string }): Record<string, string> {
+  const txt: Record<string, string> = {
+    v: String(a.version),
+    id: a.nodeId,
+    fl: a.fleetId,
+    st: a.state,
+    cl: a.clusterId,
+    g: String(a.generation),
+  };
+  if (a.k3sPort !== undefined) txt['kp'] = String(a.k3sPort);
+  if (a.signature !== undefined) txt['sig'] = a.signature;
+  return txt;
+}
+
+/**
+ * TXT strings (as received: `key=value` byte strings) to a key/value map. Per RFC 6763 §6.4
+ * keys are case-insensitive and only the first occurrence counts; strings without `=` are
+ * boolean attributes and ignored here. Oversized strings are an issue, not a crash.
+ */
+export function parseTxtStrings(strings: readonly (Buffer | string)[]): { txt: Record<string, string>; issues: ValidationIssue[] } {
+  const txt: Record<string, string> = {};
+  const issues: ValidationIssue[] = [];
+  let total = 0;
+  for (const raw of strings) {
+    const buf = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    total += buf.length + 1;
+    if (buf.length > MAX_TXT_STRING) {
+      issues.push({ path: '/txt', message: `a TXT string is ${buf.length} bytes, more than ${MAX_TXT_STRING}` });
+      continue;
+    }
+    const s = buf.toString('utf8');
+    const eq = s.indexOf('=');
+    if (eq <= 0) continue;
+    const key = s.slice(0, eq).toLowerCase();
+    if (Object.hasOwn(txt, key)) continue;
+    txt[key] = s.slice(eq + 1);
+  }
+  if (total > MAX_TXT_TOTAL * 4) issues.push({ path: '/txt', message: `TXT record is ${total} bytes, too large` });
+  return { txt, issues };
+}
+
+function need(txt: Record<string, string>, key: string, issues: ValidationIssue[]): string | undefined {
+  const v = txt[key];
+  if (v === undefined) issues.push({ path: `/txt/${key}`, message: 'missing' });
+  return v;
+}
+
+/** Validate a TXT map as a signed nucmesh advert. Throws ValidationError naming every bad field. */
+export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
+  const issues: ValidationIssue[] = [];
+  const v = need(txt, 'v', issues);
+  const id = need(txt, 'id', issues);
+  const fl = need(txt, 'fl', issues);
+  const st = need(txt, 'st', issues);
+  const cl = txt['cl'] ?? '';
+  const g = need(txt, 'g', issues);
+  const sig = need(txt, 'sig', issues);
+  const kp = txt['kp'];
+  if (v !== undefined && v !== String(PROTOCOL_VERSION)) issues.push({ path: '/txt/v', message: `expected protocol version ${PROTOCOL_VERSION}, got '${v.slice(0, 16)}'` });
+  if (id !== undefined && !NODE_ID.test(id)) issues.push({ path: '/txt/id', message: 'expected a node ID (lowercase letters, digits, dashes; at most 63)' });
+  if (fl !== undefined && !FLEET_ID.test(fl)) issues.push({ path: '/txt/fl', message: 'expected a fleet ID (16 hex digits)' });
+  if (st !== undefined && !isNodeState(st)) issues.push({ path: '/txt/st', message: `expected a node state, got '${st.slice(0, 16)}'` });
+  if (!CLUSTER_ID.test(cl)) issues.push({ path: '/txt/cl', message: 'expected a cluster ID (lowercase letters, digits, dashes; at most 64) or empty' });
+  if (g !== undefined && !DECIMAL.test(g)) issues.push({ path: '/txt/g', message: 'expected a generation (a whole number)' });
+  if (sig !== undefined && !SIGNATURE.test(sig)) issues.push({ path: '/txt/sig', message: 'expected a base64url HMAC-SHA256 (43 characters)' });
+  let k3sPort: number | undefined;
+  if (kp !== undefined) {
+    k3sPort = DECIMAL.test(kp) ? Number(kp) : NaN;
+    if (!(k3sPort >= 1 && k3sPort <= 65535)) issues.push({ path: '/txt/kp', message: 'expected a port from 1 to 65535' });
+  }
+  if (issues.length > 0) throw new ValidationError('advert', issues);
+  const advert: SignedAdvert = {
+    version: PROTOCOL_VERSION,
+    nodeId: id as string,
+    fleetId: fl as string,
+    state: st as NodeStateName,
+    clusterId: cl,
+    generation: Number(g),
+    signature: sig as string,
+  };
+  if (k3sPort !== undefined) advert.k3sPort = k3sPort;
+  return advert;
+}
+
+/** Check our own advert before it goes out: same rules a receiver applies, plus TXT size limits. */
+export function assertAdvertEncodable(txt: Record<string, string>): void {
+  const issues: ValidationIssue[] = [];
+  let total = 0;
+  for (const [k, v] of Object.entries(txt)) {
+    const n = Buffer.byteLength(`${k}=${v}`);
+    total += n + 1;
+    if (n > MAX_TXT_STRING) issues.push({ path: `/txt/${k}`, message: `${n} bytes, more than ${MAX_TXT_STRING}` });
+  }
+  if (total > MAX_TXT_TOTAL) issues.push({ path: '/txt', message: `${total} bytes, more than ${MAX_TXT_TOTAL}` });
+  if (issues.length > 0) throw new ValidationError('advert', issues);
+}

@@ -1,0 +1,180 @@
+/**
+ * Application-level liveness without hammering large fleets. mDNS TTLs would keep a killed
+ * peer for ~120 s, so peers are checked with an authenticated heartbeat (see
+ * heartbeat-client.ts), but not every node checks every peer:
+ *
+ * - Ring monitoring: sorted by node ID, each node checks its `monitors` (K) successors every
+ *   `intervalMs`; a failure is confirmed by a quick retry. `failuresToDown` definite failures
+ *   in a row (connection refused/reset: the host is up, the node is not) mark the peer down;
+ *   timeouts are ambiguous (an overloaded peer looks like a gone one) and need
+ *   `unknownsToDown` in a row. Each node thus sends about K / interval probes per second, and
+ *   receives as many, whatever the fleet size.
+ * - Passive observation (RFC 6762 §10.5, "POOF"): a monitor that marks a peer down (or sees
+ *   it come back) multicasts a query for the peer's SRV record. Every node that sees such a
+ *   query go unanswered for 0.5 s (a live peer answers at once) checks that peer itself
+ *   (`suspect`), so the whole fleet learns within about one more probe. A query alone never
+ *   marks anything down: only a failed authenticated heartbeat of one's own does, so spoofed
+ *   queries cannot evict peers.
+ * - Sweep: every other peer (and every peer already marked down) is still checked now and
+ *   then, within a small per-node budget (`sweepProbesPerSecond`), as a backstop.
+ *
+ * Worst case for a SIGKILL (refused at once), with the defaults (interval 3 s, retry 0.5 s):
+ * the monitor detects within 3 + 0.5 = 3.5 s, the others 0.5 s (POOF wait) + 0.5 s later.
+ * A host that vanished (timeouts of 2 s) takes up to 3 + 3 × 2 + 2 × 0.5 = 10 s at its
+ * monitors and about 7 s more at the others.
+ */
+import type { Peer, PeerTable } from './peer-table.js';
+
+/**
+ * `dead`: definitely not there (refused, reset, bad proof); `unknown`: timed out;
+ * `inconclusive`: our own event loop was too busy to tell (not counted either way).
+ */
+export type ProbeOutcome = 'alive' | 'dead' | 'unknown' | 'inconclusive';
+
+export interface LivenessOptions {
+  selfNodeId: string;
+  intervalMs: number;
+  retryMs: number;
+  failuresToDown: number;
+  /** Consecutive failures of any kind (timeouts included) that mark a peer down. */
+  unknownsToDown: number;
+  /** K: how many ring successors each node checks. */
+  monitors: number;
+  /** Budget of background probes per second for peers not in our ring slice. */
+  sweepProbesPerSecond: number;
+  /** Shortest sweep interval per peer. */
+  minSweepMs: number;
+  /** `true`/`false` are shorthands for `alive`/`dead`. */
+  probe(peer: Peer): Promise<ProbeOutcome | boolean>;
+  /** Called when we marked a peer down or saw it come back: tell the LAN (POOF query). */
+  announceSuspicion?(peer: Peer, what: 'down' | 'up'): void;
+  tickMs?: number;
+}
+
+export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, unknownsToDown: 3, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000 } as const;
+/** Heartbeat timeout that goes with DEFAULT_LIVENESS. */
+export const HEARTBEAT_TIMEOUT_MS = 2000;
+
+interface Track {
+  nextAt: number;
+  failures: number;
+  /** Definite failures among `failures`. */
+  dead: number;
+  inFlight: boolean;
+  lastProbeAt: number;
+}
+
+/** The K ring successors of `self` among `ids` (which may include self). */
+export function ringSuccessors(self: string, ids: readonly string[], k: number): string[] {
+  const ring = [...new Set([...ids, self])].sort();
+  const at = ring.indexOf(self);
+  const out: string[] = [];
+  for (let i = 1; i < ring.length && out.length < k; i++) out.push(ring[(at + i) % ring.length] as string);
+  return out;
+}
+
+export class LivenessMonitor {
+  readonly #table: PeerTable;
+  readonly #opts: LivenessOptions;
+  readonly #tracks = new Map<string, Track>();
+  #timer: NodeJS.Timeout | undefined;
+  probesSent = 0;
+  probesFailed = 0;
+
+  constructor(table: PeerTable, opts: LivenessOptions) {
+    this.#table = table;
+    this.#opts = opts;
+  }
+
+  /** Background interval for peers outside our ring slice, for `peers` peers in all. */
+  sweepMs(peers: number): number {
+    return Math.max(this.#opts.minSweepMs, (peers / this.#opts.sweepProbesPerSecond) * 1000);
+  }
+
+  /** Peers this node checks every interval. */
+  monitored(): string[] {
+    const ids = [...this.#table.list(), ...this.#table.dormant()].map((p) => p.nodeId);
+    return ringSuccessors(this.#opts.selfNodeId, ids, this.#opts.monitors);
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => this.tick(), this.#opts.tickMs ?? 250);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Someone on the LAN suspects this peer (or it may be back): check it now, at most once a second. */
+  suspect(nodeId: string, now = performance.now()): void {
+    const t = this.#tracks.get(nodeId);
+    if (!t) {
+      this.#tracks.set(nodeId, { nextAt: now + Math.random() * 200, failures: 0, dead: 0, inFlight: false, lastProbeAt: -Infinity });
+      return;
+    }
+    // A little jitter, so the nodes that all saw the same query do not probe in the same instant.
+    if (!t.inFlight && now - t.lastProbeAt >= 1000) t.nextAt = Math.min(t.nextAt, now + Math.random() * 200);
+  }
+
+  tick(now = performance.now()): void {
+    const live = this.#table.list();
+    const dormant = this.#table.dormant();
+    const all = [...live, ...dormant];
+    const mine = new Set(ringSuccessors(this.#opts.selfNodeId, all.map((p) => p.nodeId), this.#opts.monitors));
+    const sweep = this.sweepMs(all.length);
+    const ids = new Set(all.map((p) => p.nodeId));
+    for (const id of this.#tracks.keys()) if (!ids.has(id)) this.#tracks.delete(id);
+    for (const peer of all) {
+      const interval = mine.has(peer.nodeId) ? this.#opts.intervalMs : sweep;
+      let t = this.#tracks.get(peer.nodeId);
+      if (!t) {
+        // Spread first probes over one interval, so peers found together are not probed together.
+        t = { nextAt: now + Math.random() * interval, failures: 0, dead: 0, inFlight: false, lastProbeAt: -Infinity };
+        this.#tracks.set(peer.nodeId, t);
+      }
+      // A peer that just entered our ring slice is due within one interval.
+      if (t.failures === 0 && t.nextAt > now + interval * 1.2) t.nextAt = now + Math.random() * interval;
+      if (t.inFlight || now < t.nextAt) continue;
+      t.inFlight = true;
+      t.lastProbeAt = now;
+      this.probesSent++;
+      const track = t;
+      const started = performance.now();
+      // Schedule from the tick's clock plus the time the probe took (tests drive `now`).
+      const done = (r: ProbeOutcome | boolean): void => this.#result(peer, track, r === true ? 'alive' : r === false ? 'dead' : r, interval, now + (performance.now() - started));
+      void this.#opts.probe(peer).then(done, () => done('unknown'));
+    }
+  }
+
+  #result(peer: Peer, t: Track, outcome: ProbeOutcome, interval: number, now: number): void {
+    t.inFlight = false;
+    if (outcome === 'inconclusive') {
+      t.nextAt = now + this.#opts.retryMs;
+      return;
+    }
+    if (outcome === 'alive') {
+      t.failures = 0;
+      t.dead = 0;
+      t.nextAt = now + interval * (0.9 + Math.random() * 0.2);
+      const wasDown = !this.#table.get(peer.nodeId);
+      this.#table.markAlive(peer.nodeId);
+      if (wasDown && this.#table.get(peer.nodeId)) this.#opts.announceSuspicion?.(peer, 'up');
+      return;
+    }
+    this.probesFailed++;
+    t.failures++;
+    if (outcome === 'dead') t.dead++;
+    if (t.dead >= this.#opts.failuresToDown || t.failures >= this.#opts.unknownsToDown) {
+      t.failures = 0;
+      t.dead = 0;
+      t.nextAt = now + interval;
+      if (this.#table.get(peer.nodeId)) {
+        this.#table.markDown(peer.nodeId, 'liveness');
+        this.#opts.announceSuspicion?.(peer, 'down');
+      }
+    } else {
+      t.nextAt = now + this.#opts.retryMs;
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The discovery service of a running node: advertises our signed advert, browses for peers,
+ * keeps the authenticated peer table with liveness, re-signs and re-announces on every state
+ * change (bumping the persisted generation), and follows interfaces as they come and go.
+ */
+import type { Logger } from '../log.js';
+import type { NodeState, NodeStateSnapshot } from '../firstboot/node-state.js';
+import { errorMessage } from '../errors.js';
+import type { AdvertFields } from './advert.js';
+import { Advertiser } from './advertiser.js';
+import { ServiceBrowser, type BrowserOptions } from './browser.js';
+import { PROTOCOL_VERSION } from './constants.js';
+import { GenerationCounter } from './generation.js';
+import { createHeartbeatClient } from './heartbeat-client.js';
+import { InterfaceWatcher, type DiscoveryInterface, type InterfaceMap } from './interfaces.js';
+import { DEFAULT_LIVENESS, HEARTBEAT_TIMEOUT_MS, LivenessMonitor } from './liveness.js';
+import { PeerTable } from './peer-table.js';
+
+/** How long the owner of a queried SRV record has to answer before we check it ourselves. */
+export const POOF_WAIT_MS = 500;
+
+export interface DiscoveryOptions {
+  nodeId: string;
+  /** Instance name and host name (the node's hostname). */
+  hostname: string;
+  apiPort: number;
+  fleetId: string;
+  fleetKey: Buffer;
+  dataDir: string;
+  /** Interface names; empty means every physical interface. */
+  interfaces: string[];
+  state: NodeState;
+  log: Logger;
+  heartbeatMs: number;
+  /** How often to look for interface changes. */
+  interfacePollMs?: number;
+  readInterfaces?: () => InterfaceMap;
+  browser?: BrowserOptions;
+}
+
+export interface DiscoveryService {
+  table: PeerTable;
+  browser: ServiceBrowser;
+  advertiser: Advertiser;
+  liveness: LivenessMonitor;
+  generation(): number;
+  /** Mark the node as stopping (heartbeats fail from now on), send goodbyes, close everything. */
+  stop(): Promise<void>;
+}
+
+function fieldsFrom(opts: DiscoveryOptions, s: Readonly<NodeStateSnapshot>, generation: number): AdvertFields {
+  const f: AdvertFields = { version: PROTOCOL_VERSION, nodeId: opts.nodeId, fleetId: opts.fleetId, state: s.state, clusterId: s.clusterId, generation };
+  if (s.k3sPort !== undefined) f.k3sPort = s.k3sPort;
+  return f;
+}
+
+export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryService> {
+  const log = opts.log.child({ svc: 'discovery' });
+  const counter = await GenerationCounter.open(opts.dataDir);
+  let generation = await counter.next();
+  const advertiser = new Advertiser({ instance: opts.hostname, hostname: opts.hostname, port: opts.apiPort, key: opts.fleetKey, log }, fieldsFrom(opts, opts.state.current, generation));
+  const browser = new ServiceBrowser(opts.browser);
+  const table = new PeerTable({ selfNodeId: opts.nodeId, fleetId: opts.fleetId, key: opts.fleetKey });
+  const client = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: HEARTBEAT_TIMEOUT_MS, onFailure: (p, reason) => log.debug({ peer: p.nodeId, reason }, 'heartbeat failed') });
+  const liveness = new LivenessMonitor(table, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: opts.nodeId,
+    intervalMs: opts.heartbeatMs,
+    probe: (p) => client.probe(p),
+    // Sent three times (now, +1 s, +3 s), like RFC 6762 §10.5 expects repeated queries: one
+    // multicast packet can be lost on a busy LAN or host.
+    announceSuspicion: (p) => {
+      browser.queryInstance(p.serviceKey);
+      for (const ms of [1000, 3000]) setTimeout(() => browser.queryInstance(p.serviceKey), ms).unref();
+    },
+  });
+  // Passive observation of failures (RFC 6762 §10.5): a query for a peer's SRV record that
+  // its owner does not answer within POOF_WAIT_MS means someone asks after a dead peer (a
+  // live one answers routine refresh queries at once): check it ourselves. A query for a peer
+  // we already hold as down may mean it is back: check it now.
+  browser.on('instance-query', (key) => {
+    const found = table.byServiceKey(key);
+    if (!found) return;
+    if (!found.live) return liveness.suspect(found.peer.nodeId);
+    const heard = browser.lastHeard(key);
+    const timer = setTimeout(() => {
+      if (browser.lastHeard(key) === heard) liveness.suspect(found.peer.nodeId);
+    }, POOF_WAIT_MS);
+    timer.unref();
+  });
+  browser.on('service', (svc) => table.observe(svc));
+  browser.on('removed', (key, reason) => table.removeService(key, reason));
+  browser.on('error', (err) => log.debug({ err: errorMessage(err) }, 'mDNS socket error'));
+  table.on('peer-up', (p) => log.info({ peer: p.nodeId, instance: p.instance, state: p.state, addresses: p.addresses.map((a) => a.address) }, `peer up: ${p.instance}`));
+  table.on('peer-changed', (p, prev) => log.info({ peer: p.nodeId, state: p.state, was: prev.state, generation: p.generation }, `peer changed: ${p.instance}`));
+  table.on('peer-down', (p, reason) => log.info({ peer: p.nodeId, reason }, `peer down: ${p.instance} (${reason})`));
+  table.on('rejected', (kind, info) => log.warn({ kind, ...info }, `advert rejected: ${kind}`));
+
+  const watcher = new InterfaceWatcher(opts.interfaces, opts.readInterfaces);
+  let chain: Promise<void> = Promise.resolve();
+  const serial = (what: string, fn: () => Promise<void>): void => {
+    chain = chain.then(fn).catch((err: unknown) => log.error({ err: errorMessage(err) }, `discovery: ${what} failed`));
+  };
+  const add = (i: DiscoveryInterface): void =>
+    serial(`adding ${i.name}`, async () => {
+      log.info({ iface: i.name, address: i.ipv4 }, 'interface up: browsing and advertising');
+      await browser.addInterface(i);
+      await advertiser.addInterface(i);
+    });
+  const remove = (i: DiscoveryInterface): void =>
+    serial(`removing ${i.name}`, async () => {
+      log.info({ iface: i.name }, 'interface gone');
+      await advertiser.removeInterface(i.name, false);
+      await browser.removeInterface(i.name);
+    });
+  watcher.on('added', add);
+  watcher.on('removed', remove);
+  browser.start();
+  watcher.start(opts.interfacePollMs ?? 2000);
+  if (watcher.current.length === 0) log.warn({ wanted: opts.interfaces }, 'no usable network interface yet; waiting for one');
+  await chain;
+  liveness.start();
+
+  const onState = (s: NodeStateSnapshot): void =>
+    serial('re-announcing', async () => {
+      generation = await counter.next();
+      advertiser.update(fieldsFrom(opts, s, generation));
+      log.info({ state: s.state, generation }, 'advert updated');
+    });
+  opts.state.on('change', onState);
+
+  return {
+    table,
+    browser,
+    advertiser,
+    liveness,
+    generation: () => generation,
+    async stop() {
+      opts.state.off('change', onState);
+      watcher.stop();
+      liveness.stop();
+      await chain;
+      await advertiser.stop();
+      await browser.stop();
+      client.close();
+    },
+  };
+}

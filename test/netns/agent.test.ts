@@ -1,0 +1,44 @@
+/**
+ * `nucmesh agent` in two namespaces (same hardware capture, own data dirs) are two distinct
+ * nodes that advertise in state `forming` and see each other; SIGTERM stops cleanly.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { NetnsLab, netnsAvailable, waitFor } from './harness.js';
+import { makeFleet } from './nodes.js';
+import { cliPath, hardwareFixturesDir, sharedFixturesMissing } from '../helpers/paths.js';
+
+const skip = netnsAvailable() || sharedFixturesMissing();
+const lab = skip ? undefined : new NetnsLab();
+after(async () => {
+  await lab?.cleanup();
+});
+
+test('two agents on one LAN are distinct nodes that see each other as verified peers', { skip }, async () => {
+  const fleet = makeFleet('agents');
+  lab!.addLan('a');
+  const capture = path.join(hardwareFixturesDir, 'intel-nuc11atkc4');
+  const agents = ['a1', 'a2'].map((h, i) => {
+    lab!.addHost(h, [{ lan: 'a', address: `10.62.0.${i + 1}/24` }]);
+    return lab!.spawn(h, process.execPath, [cliPath, 'agent', '--fleet', fleet.file, '--data-dir', path.join(fleet.dir, h), '--hardware-from', capture, '--interface', 'eth0'], { NUCMESH_LOG_FORMAT: 'json' });
+  });
+  const list = await waitFor(
+    'both agents in peers --json',
+    async () => {
+      const r = await lab!.run('a1', process.execPath, [cliPath, 'peers', '--fleet', fleet.file, '--timeout', '2', '--json']);
+      const l = JSON.parse(r.stdout || '[]') as { nodeId: string; state: string; verified: boolean; addresses: string[] }[];
+      return l.length === 2 && l.every((p) => p.state === 'forming') ? l : undefined;
+    },
+    30_000,
+    200,
+  );
+  assert.notEqual(list[0]?.nodeId, list[1]?.nodeId);
+  assert.ok(list.every((p) => p.verified && /^[0-9a-f]{32}$/.test(p.nodeId)));
+  assert.deepEqual(list.map((p) => p.addresses.find((a) => a.startsWith('10.'))).sort(), ['10.62.0.1', '10.62.0.2']);
+  const up = await waitFor('a1 to log peer up', () => agents[0]?.logs().find((l) => String(l['msg']).startsWith('peer up')), 10_000);
+  assert.equal(up['peer'], list.find((p) => p.addresses.includes('10.62.0.2'))?.nodeId);
+  for (const a of agents) a.child.kill('SIGTERM');
+  for (const a of agents) assert.equal(await a.exited, 0, a.stderr());
+  assert.doesNotMatch(agents.map((a) => a.stdout()).join(''), new RegExp(fleet.config.key.replace(/[+/=]/g, '.')), 'fleet key never logged');
+});

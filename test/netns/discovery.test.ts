@@ -1,0 +1,102 @@
+/**
+ * Three hosts on one LAN find each other, see a TXT (state) change, drop a peer within 1 s
+ * of its goodbye and within 10 s of a SIGKILL (no goodbye), and `nucmesh peers --json`
+ * lists them with verified signatures.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
+import { logged, makeFleet, startNode, tableOf } from './nodes.js';
+import { cliPath } from '../helpers/paths.js';
+
+const skip = netnsAvailable();
+const lab = skip ? undefined : new NetnsLab();
+const fleet = makeFleet('three');
+const nodes = new Map<string, Spawned>();
+
+before(() => {
+  if (!lab) return;
+  lab.addLan('a');
+  for (const n of ['n1', 'n2', 'n3']) {
+    lab.addHost(n, [{ lan: 'a', address: `10.61.0.${n.slice(1)}/24` }]);
+    nodes.set(n, startNode(lab, n, fleet.file, path.join(fleet.dir, n), n));
+  }
+});
+after(async () => {
+  await lab?.cleanup();
+});
+
+function node(n: string): Spawned {
+  return nodes.get(n) as Spawned;
+}
+
+test('3 hosts find each other with verified adverts', { skip }, async () => {
+  const t0 = performance.now();
+  for (const n of ['n1', 'n2', 'n3']) {
+    await waitFor(`${n} to see both others`, async () => ((await tableOf(node(n))).peers.length === 2 ? true : undefined), 15_000, 200);
+  }
+  console.log(`# converged in ${Math.round(performance.now() - t0)} ms`);
+  const t = await tableOf(node('n1'));
+  assert.deepEqual(t.peers.map((p) => p.nodeId).sort(), ['n2', 'n3']);
+  for (const p of t.peers) {
+    assert.equal(p.verified, true);
+    assert.equal(p.fleetMatches, true);
+    assert.ok(p.addresses.some((a) => a.address === `10.61.0.${p.nodeId.slice(1)}`), JSON.stringify(p.addresses));
+    assert.equal(p.port, 8443);
+  }
+  assert.equal(t.counters.badSignature + t.counters.stale + t.counters.otherFleet, 0);
+});
+
+test('nucmesh peers --json lists every node with verified signatures, and unverified without the key', { skip }, async () => {
+  const withKey = await lab!.run('n1', process.execPath, [cliPath, 'peers', '--fleet', fleet.file, '--timeout', '2', '--json']);
+  assert.equal(withKey.code, 0, withKey.stderr);
+  const list = JSON.parse(withKey.stdout) as Record<string, unknown>[];
+  assert.deepEqual(list.map((p) => p['nodeId']).sort(), ['n1', 'n2', 'n3']);
+  for (const p of list) {
+    for (const k of ['nodeId', 'instance', 'state', 'cluster', 'addresses', 'fleetMatches', 'verified']) assert.ok(k in p, `field ${k}`);
+    assert.equal(p['verified'], true);
+    assert.equal(p['fleetMatches'], true);
+  }
+  const without = await lab!.run('n2', process.execPath, [cliPath, 'peers', '--timeout', '2', '--json']);
+  assert.equal(without.code, 0, without.stderr);
+  const list2 = JSON.parse(without.stdout) as Record<string, unknown>[];
+  assert.equal(list2.length, 3);
+  assert.ok(list2.every((p) => p['verified'] === false));
+  assert.doesNotMatch(withKey.stdout + without.stdout, new RegExp(fleet.config.key.replace(/[+/=]/g, '.')), 'no key printed');
+});
+
+test('a state change (TXT update) is seen by the others with a higher generation', { skip }, async () => {
+  const before1 = (await tableOf(node('n1'))).peers.find((p) => p.nodeId === 'n3');
+  assert.ok(before1);
+  node('n3').send('state seeding');
+  for (const n of ['n1', 'n2']) {
+    const p = await waitFor(`${n} to see n3 seeding`, async () => (await tableOf(node(n))).peers.find((x) => x.nodeId === 'n3' && x.state === 'seeding'), 5000, 100);
+    assert.ok(p.generation > before1.generation);
+  }
+});
+
+test('goodbye: a cleanly stopped peer is gone from the others within 1 s', { skip }, async () => {
+  const since1 = node('n1').logs().length;
+  const since3 = node('n3').logs().length;
+  const t0 = performance.now();
+  node('n2').child.kill('SIGTERM');
+  await logged(node('n1'), /^peer down: nuc-n2 \(goodbye\)/, 5000, since1);
+  const ms1 = performance.now() - t0;
+  await logged(node('n3'), /^peer down: nuc-n2 \(goodbye\)/, 5000, since3);
+  const ms = performance.now() - t0;
+  console.log(`# goodbye seen after ${Math.round(ms1)} / ${Math.round(ms)} ms`);
+  assert.ok(ms <= 1000, `goodbye took ${Math.round(ms)} ms`);
+  assert.equal(await node('n2').exited, 0);
+});
+
+test('kill: a SIGKILLed peer (no goodbye) is gone from the others within 10 s', { skip }, async () => {
+  const since = node('n1').logs().length;
+  const t0 = performance.now();
+  node('n3').child.kill('SIGKILL');
+  await logged(node('n1'), /^peer down: nuc-n3 \(liveness\)/, 15_000, since);
+  const ms = performance.now() - t0;
+  console.log(`# kill detected after ${Math.round(ms)} ms`);
+  assert.ok(ms <= 10_000, `kill detection took ${Math.round(ms)} ms`);
+  assert.deepEqual((await tableOf(node('n1'))).peers, []);
+});

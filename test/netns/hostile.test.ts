@@ -1,0 +1,90 @@
+/**
+ * Adverts that must not get into the peer table, sent over a real LAN by a third host:
+ * a forged advert (right fleet ID, wrong key), a tampered field, a replayed older generation,
+ * another fleet's advert; and a flood from one source, which is rate-limited while the node
+ * keeps working.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fleetId, fleetKeyBytes } from '../../src/config/fleet.js';
+import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
+import { makeFleet, startNode, tableOf } from './nodes.js';
+import { advertFields, announcement, signedTxt, writePackets } from './packets.js';
+
+const sender = path.join(path.dirname(fileURLToPath(import.meta.url)), 'send-packets.js');
+const skip = netnsAvailable();
+const lab = skip ? undefined : new NetnsLab();
+const fleet = makeFleet('hostile');
+const key = fleetKeyBytes(fleet.config);
+const fid = fleetId(fleet.config.key);
+let n1: Spawned;
+let n2: Spawned;
+
+before(async () => {
+  if (!lab) return;
+  lab.addLan('a');
+  lab.addHost('n1', [{ lan: 'a', address: '10.63.0.1/24' }]);
+  lab.addHost('n2', [{ lan: 'a', address: '10.63.0.2/24' }]);
+  lab.addHost('evil', [{ lan: 'a', address: '10.63.0.66/24' }]);
+  n1 = startNode(lab, 'n1', fleet.file, path.join(fleet.dir, 'n1'), 'n1');
+  n2 = startNode(lab, 'n2', fleet.file, path.join(fleet.dir, 'n2'), 'n2');
+  await waitFor('n1 and n2 to see each other', async () => ((await tableOf(n1)).peers.length === 1 && (await tableOf(n2)).peers.length === 1 ? true : undefined), 15_000, 200);
+});
+after(async () => {
+  await lab?.cleanup();
+});
+
+async function inject(name: string, packets: Buffer[], repeat = 1): Promise<void> {
+  const file = writePackets(path.join(fleet.dir, `${name}.json`), packets);
+  const r = await lab!.run('evil', process.execPath, [sender, file, String(repeat)]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+test('forged, tampered, replayed and other-fleet adverts are rejected and counted', { skip }, async () => {
+  // A validly signed advert from a third host is accepted: the injection path works.
+  await inject('ghost5', [announcement('ghost', signedTxt(key, 'ghost', advertFields('ghost', fid, 5)), '10.63.0.66')]);
+  await waitFor('n1 to accept the validly signed ghost', async () => (await tableOf(n1)).peers.find((p) => p.nodeId === 'ghost'), 5000, 100);
+
+  const forged = signedTxt(randomBytes(32), 'forger', advertFields('forger', fid, 1));
+  const tampered = { ...signedTxt(key, 'tamper', advertFields('tamper', fid, 1)), st: 'server' };
+  const replay = signedTxt(key, 'ghost', advertFields('ghost', fid, 4, { state: 'server' }));
+  const foreign = signedTxt(randomBytes(32), 'alien', advertFields('alien', 'fedcba9876543210', 1));
+  await inject('bad', [
+    announcement('forger', forged, '10.63.0.66'),
+    announcement('tamper', tampered, '10.63.0.66'),
+    announcement('ghost', replay, '10.63.0.66'),
+    announcement('alien', foreign, '10.63.0.66'),
+  ]);
+  for (const n of [n1, n2]) {
+    const t = await waitFor('the rejections to be counted', async () => {
+      const s = await tableOf(n);
+      return s.counters.badSignature >= 2 && s.counters.stale >= 1 && s.counters.otherFleet >= 1 ? s : undefined;
+    }, 5000, 100);
+    assert.deepEqual(t.peers.map((p) => p.nodeId).sort().filter((id) => id !== 'ghost'), [n === n1 ? 'n2' : 'n1']);
+    const ghost = t.peers.find((p) => p.nodeId === 'ghost');
+    if (ghost) assert.equal(ghost.generation, 5, 'the replay did not roll the ghost back');
+    assert.equal(t.counters.badSignature, 2);
+    assert.equal(t.counters.stale, 1);
+    assert.equal(t.counters.otherFleet, 1);
+  }
+});
+
+test('a flood of adverts from one source is rate-limited and the node keeps working', { skip }, async () => {
+  const packets = Array.from({ length: 50 }, (_, i) => announcement(`flood${i}`, { junk: String(i) }, '10.63.0.66'));
+  const before = await tableOf(n1);
+  const t0 = performance.now();
+  await inject('flood', packets, 40); // 2000 packets as fast as the sender can go
+  const seconds = (performance.now() - t0) / 1000;
+  const t = await tableOf(n1);
+  const received = t.packets.received - before.packets.received;
+  const limited = t.packets.rateLimited - before.packets.rateLimited;
+  console.log(`# flood: ${received} received in ${seconds.toFixed(1)} s, ${limited} rate-limited`);
+  assert.ok(limited > 0, 'some packets were rate-limited');
+  // Burst 60 + 20/s from the flooder, plus a little legitimate traffic from n2.
+  assert.ok(received - limited <= 60 + 20 * (seconds + 1) + 20, `${received - limited} packets got through`);
+  assert.ok(t.peers.some((p) => p.nodeId === 'n2'), 'n2 still a peer');
+  assert.equal(n1.child.exitCode, null, 'n1 still running');
+});

@@ -1,0 +1,32 @@
+/** Building adverts as raw mDNS responses, for tests that play a foreign or hostile peer. */
+import { writeFileSync } from 'node:fs';
+import dnsPacket, { type Answer } from 'dns-packet';
+import { advertToTxt, type AdvertFields } from '../../src/discovery/advert.js';
+import { signAdvert } from '../../src/discovery/signature.js';
+
+export function advertFields(nodeId: string, fleetId: string, generation: number, more: Partial<AdvertFields> = {}): AdvertFields {
+  return { version: 1, nodeId, fleetId, state: 'forming', clusterId: '', generation, ...more };
+}
+
+/** An announcement of `instance` with these TXT pairs, pointing at `address`. */
+export function announcement(instance: string, txt: Record<string, string>, address: string, port = 8443): Buffer {
+  const fqdn = `${instance}._nucmesh._tcp.local`;
+  const host = `${instance}.local`;
+  const answers: Answer[] = [
+    { type: 'PTR', name: '_nucmesh._tcp.local', ttl: 4500, data: fqdn },
+    { type: 'SRV', name: fqdn, ttl: 120, flush: true, data: { target: host, port } },
+    { type: 'TXT', name: fqdn, ttl: 4500, flush: true, data: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)) },
+    { type: 'A', name: host, ttl: 120, flush: true, data: address },
+  ];
+  return dnsPacket.encode({ type: 'response', flags: dnsPacket.AUTHORITATIVE_ANSWER, answers });
+}
+
+/** TXT pairs of an advert signed with `key` for `instance`. */
+export function signedTxt(key: Buffer, instance: string, f: AdvertFields): Record<string, string> {
+  return advertToTxt({ ...f, signature: signAdvert(key, instance, f) });
+}
+
+export function writePackets(file: string, packets: Buffer[]): string {
+  writeFileSync(file, JSON.stringify(packets.map((p) => p.toString('base64'))));
+  return file;
+}

@@ -1,0 +1,41 @@
+/**
+ * With more nodes than monitors (6 nodes, each checking 3 ring successors), a SIGKILLed node
+ * is still dropped by every other node within 10 s: its monitors detect it and multicast a
+ * query for its SRV record, and the others check it themselves at once.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
+import { logged, makeFleet, startNode, tableOf } from './nodes.js';
+
+const skip = netnsAvailable();
+const lab = skip ? undefined : new NetnsLab();
+after(async () => {
+  await lab?.cleanup();
+});
+
+test('a killed node is dropped by all five others, monitors or not, within 10 s', { skip }, async () => {
+  const fleet = makeFleet('ring');
+  lab!.addLan('a');
+  const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
+  const nodes = new Map<string, Spawned>();
+  for (const [i, id] of ids.entries()) {
+    lab!.addHost(id, [{ lan: 'a', address: `10.67.0.${i + 1}/24` }]);
+    nodes.set(id, startNode(lab!, id, fleet.file, path.join(fleet.dir, id), id));
+  }
+  for (const id of ids) await waitFor(`${id} to see all 5 others`, async () => ((await tableOf(nodes.get(id) as Spawned)).peers.length === 5 ? true : undefined), 30_000, 300);
+  // r1 is monitored by r6, r5, r4 (its ring predecessors); r2 and r3 learn by the POOF query.
+  const since = new Map(ids.map((id) => [id, (nodes.get(id) as Spawned).logs().length]));
+  const t0 = performance.now();
+  (nodes.get('r1') as Spawned).child.kill('SIGKILL');
+  const times: Record<string, number> = {};
+  await Promise.all(
+    ids.slice(1).map(async (id) => {
+      await logged(nodes.get(id) as Spawned, /^peer down: nuc-r1 \(liveness\)/, 15_000, since.get(id));
+      times[id] = Math.round(performance.now() - t0);
+    }),
+  );
+  console.log(`# detection per node (ms): ${JSON.stringify(times)}`);
+  for (const [id, ms] of Object.entries(times)) assert.ok(ms <= 10_000, `${id} took ${ms} ms`);
+});
