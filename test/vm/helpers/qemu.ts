@@ -140,12 +140,18 @@ export class Vm {
 
   /** Waits until the console, from character `from` on, matches `re`; returns the match. */
   async waitFor(re: RegExp, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
+    let m: RegExpExecArray | null = null;
+    await this.waitForCondition(() => (m = re.exec(this.console().slice(from))) !== null, timeoutMs, String(re));
+    return m as unknown as RegExpExecArray;
+  }
+
+  /** Polls `ready` every 500 ms until it holds; fails with the console tail when QEMU exits or time runs out. */
+  async waitForCondition(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const m = re.exec(this.console().slice(from));
-      if (m) return m;
-      if (this.exited) throw new Error(`${this.options.name}: QEMU exited before ${re} appeared on the console. QEMU said: ${this.stderr().trim() || '(nothing)'}\n--- console tail:\n${this.console().slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`${this.options.name}: ${re} did not appear on the console within ${timeoutMs / 1000} s\n--- console tail:\n${this.console().slice(-3000)}`);
+      if (ready()) return;
+      if (this.exited) throw new Error(`${this.options.name}: QEMU exited before ${what}. QEMU said: ${this.stderr().trim() || '(nothing)'}\n--- console tail:\n${this.console().slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`${this.options.name}: ${what}: not within ${timeoutMs / 1000} s\n--- console tail:\n${this.console().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
