@@ -45,7 +45,7 @@ describe('image: direct-kernel boot', { skip }, () => {
     assert.match(banner.fields['State'] ?? '', /^[a-z]+$/);
     // DHCP from QEMU's user network: an address in 10.0.2.0/24, and the API URL on it.
     assert.ok(banner.ips.some((ip) => ip.startsWith('10.0.2.')), `no DHCP address in the banner: ${banner.ips.join(', ')}`);
-    assert.match(banner.fields['API'] ?? '', /^https:\/\/10\.0\.2\.\d+:8443\/$/);
+    assert.match(banner.fields['API'] ?? '', /^http:\/\/10\.0\.2\.\d+:8443\/$/);
     // The agent's own log lines reach the console too.
     assert.match(text, new RegExp(`"msg":"hostname: set to ${hostname}"`));
     // Still active 30 s after the banner, never restarted (systemd's own account, via the probe).

@@ -47,7 +47,7 @@ export function apiUrl(addresses: BannerAddress[], port: number): string {
   const a = primaryAddress(addresses);
   if (!a) return '(no address yet)';
   const host = a.family === 'IPv6' ? `[${a.address}%${a.iface}]` : a.address;
-  return `https://${host}:${port}/`;
+  return `http://${host}:${port}/`;
 }
 
 /** The banner as lines of text, no trailing newline. Unknown values show as "unknown". */
