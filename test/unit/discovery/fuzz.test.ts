@@ -17,22 +17,12 @@ import { MAX_RECORDS } from '../../../src/discovery/dns-cache.js';
 import { advertToTxt, type AdvertFields } from '../../../src/discovery/advert.js';
 import { signAdvert } from '../../../src/discovery/signature.js';
 import { ownFixturesDir } from '../../helpers/paths.js';
+import { prng } from '../../helpers/prng.js';
 
 const ITERATIONS = 110_000;
 const key = randomBytes(32);
 const FLEET = '0123456789abcdef';
 
-/** A deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function signedAnnouncement(i: number): Buffer {
   const name = `nuc-${i}`;

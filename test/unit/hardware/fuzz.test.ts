@@ -20,18 +20,8 @@ import { buildInventory } from '../../../src/firstboot/hardware/build-inventory.
 import { SOURCE_FILES } from '../../../src/firstboot/hardware/sources.js';
 import { hardwareFixturesDir, ownFixturesDir } from '../../helpers/paths.js';
 import { assertInventoryShape } from '../../helpers/inventory-shape.js';
+import { prng } from '../../helpers/prng.js';
 
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PARSERS: Record<string, (text: string) => unknown> = {
   dmidecode: parseDmidecode,

@@ -1,14 +1,9 @@
 /** `/proc/cpuinfo` → CPU vendor, model, sockets, cores, threads and flags. Pure; never throws. */
 import { clean, squash, toInt } from '../clean.js';
+import type { CpuInfo } from '../types.js';
 
-export interface CpuFacts {
-  vendor: string | null;
-  model: string | null;
-  sockets: number | null;
-  cores: number | null;
-  threads: number | null;
-  flags: string[];
-}
+/** The CPU part of the inventory, as one source sees it. */
+export type CpuFacts = CpuInfo;
 
 export function parseCpuinfo(text: string): CpuFacts {
   const blocks = String(text)
