@@ -47,6 +47,27 @@ export function netnsAvailable(): string | false {
 }
 
 let netemChecked: string | false | undefined;
+let nftChecked: string | false | undefined;
+
+/** Skip reason when nftables cannot run in a namespace of ours (checked once). */
+export function nftUnavailable(): string | false {
+  if (nftChecked !== undefined) return nftChecked;
+  const ns = `nmd${process.pid}-nftcheck`;
+  try {
+    execFileSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'exec', ns, 'nft', 'add', 'table', 'inet', 'probe'], { stdio: 'ignore' });
+    nftChecked = false;
+  } catch {
+    nftChecked = 'nftables (nft) is not usable in a network namespace here, so packet loss cannot be emulated';
+  } finally {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      // it was never created
+    }
+  }
+  return nftChecked;
+}
 
 /** Skip reason when this kernel has no netem qdisc (checked once, in a namespace of our own). */
 export function netemUnavailable(): string | false {
@@ -141,6 +162,20 @@ export class NetnsLab {
   /** Loss/delay on a host's interface, e.g. `netem(h, 'eth0', ['loss', '20%', 'delay', '50ms'])`. */
   netem(hostName: string, ifname: string, params: string[]): void {
     execFileSync('ip', ['netns', 'exec', this.host(hostName).netns, 'tc', 'qdisc', 'replace', 'dev', ifname, 'root', 'netem', ...params], { stdio: 'ignore' });
+  }
+
+  /**
+   * Random packet loss on a host's interface, both directions, with nftables (works where the
+   * kernel has no netem qdisc, as on the build machine; nftables cannot add delay).
+   */
+  loss(hostName: string, ifname: string, percent: number): void {
+    const ns = this.host(hostName).netns;
+    const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { stdio: 'ignore' });
+    nft('add', 'table', 'inet', 'nmloss');
+    for (const [chain, hook, dir] of [['in', 'input', 'iifname'], ['out', 'output', 'oifname']] as const) {
+      nft('add', 'chain', 'inet', 'nmloss', chain, `{ type filter hook ${hook} priority 0; }`);
+      nft('add', 'rule', 'inet', 'nmloss', chain, dir, ifname, 'numgen', 'random', 'mod', '100', '<', String(percent), 'drop');
+    }
   }
 
   /** Cut (or restore) a host's link to its LAN at the bridge side. */

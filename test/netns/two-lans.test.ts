@@ -1,12 +1,12 @@
 /**
  * A host on two LANs advertises the right address on each (each side sees only the address
  * of its own LAN), and an interface plugged in while the node runs is picked up without a
- * restart. A lossy, delayed link still converges.
+ * restart. A lossy link (nftables) and a lossy, delayed one (netem, where the kernel has it) still converge.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { NetnsLab, netemUnavailable, netnsAvailable, waitFor } from './harness.js';
+import { NetnsLab, netemUnavailable, netnsAvailable, nftUnavailable, waitFor } from './harness.js';
 import { makeFleet, startNode, tableOf } from './nodes.js';
 import { cliPath } from '../helpers/paths.js';
 
@@ -53,7 +53,20 @@ test('a node on a lossy, delayed link (20 % loss, 50 ms delay) still converges',
   const fleet = makeFleet('lossy');
   const late = lab!.host('late');
   lab!.netem(late.name, 'eth0', ['loss', '20%', 'delay', '50ms']);
+  lab!.addHost('steady-netem', [{ lan: 'one', address: '10.64.1.42/24' }]);
   const n = startNode(lab!, 'late', fleet.file, path.join(fleet.dir, 'late'), 'late');
-  const a2 = startNode(lab!, 'a', fleet.file, path.join(fleet.dir, 'a2'), 'a2');
+  // A host of its own: the nodes already on host a hold its API port.
+  const a2 = startNode(lab!, 'steady-netem', fleet.file, path.join(fleet.dir, 'a2'), 'a2');
   await waitFor('the lossy node and a2 to see each other', async () => ((await tableOf(n)).peers.some((p) => p.nodeId === 'a2') && (await tableOf(a2)).peers.some((p) => p.nodeId === 'late') ? true : undefined), 30_000, 300);
+});
+
+test('a node on a link losing 20 % of packets each way (nftables) still converges', { skip: skip || nftUnavailable() }, async () => {
+  const fleet = makeFleet('lossy-nft');
+  lab!.addHost('lossy', [{ lan: 'one', address: '10.64.1.40/24' }]);
+  lab!.addHost('steady', [{ lan: 'one', address: '10.64.1.41/24' }]);
+  lab!.loss('lossy', 'eth0', 20);
+  const n = startNode(lab!, 'lossy', fleet.file, path.join(fleet.dir, 'lossy'), 'lossy');
+  // A host of its own: the nodes already on host a hold its API port.
+  const a3 = startNode(lab!, 'steady', fleet.file, path.join(fleet.dir, 'a3'), 'a3');
+  await waitFor('the lossy node and a3 to see each other', async () => ((await tableOf(n)).peers.some((p) => p.nodeId === 'a3') && (await tableOf(a3)).peers.some((p) => p.nodeId === 'lossy') ? true : undefined), 30_000, 300);
 });
