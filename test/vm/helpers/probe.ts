@@ -37,7 +37,7 @@ const peers = () => {
   browsing = true;
   cp.execFile('/usr/local/bin/nucmesh', ['peers', '--json', '--timeout', '5'], { timeout: 60000 }, (err, out) => {
     browsing = false;
-    if (err) return say('peers error ' + String(err.message).split('\n')[0]);
+    if (err) return say('peers error ' + String(err.message).split('\\n')[0]);
     try {
       const list = JSON.parse(out).map((p) => ({ nodeId: p.nodeId, instance: p.instance, state: p.state, verified: p.verified, fleetMatches: p.fleetMatches }));
       say('peers ' + JSON.stringify(list));
