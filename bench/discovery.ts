@@ -60,6 +60,13 @@ function upSet(node: Spawned): Set<string> {
   return ids;
 }
 
+/** Whether a log line starting with `prefix` appeared at index ≥ `from` (no copying: polled often). */
+function downSince(node: Spawned, from: number, prefix: string): boolean {
+  const logs = node.logs();
+  for (let i = from; i < logs.length; i++) if (String(logs[i]?.['msg']).startsWith(prefix)) return true;
+  return false;
+}
+
 function peersUp(node: Spawned): number {
   return upSet(node).size;
 }
@@ -113,7 +120,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     const watchers = nodes.slice(1).filter((x) => upSet(x).has('b1'));
     const results = await Promise.all(
       watchers.map((x) =>
-        waitFor('kill detection', () => x.logs().slice(since[nodes.indexOf(x)]).some((l) => String(l['msg']).startsWith('peer down: nuc-b1 ')), 30_000, 50).then(
+        waitFor('kill detection', () => downSince(x, since[nodes.indexOf(x)] ?? 0, 'peer down: nuc-b1 '), 30_000, 50).then(
           () => performance.now() - tk,
           () => NaN,
         ),
