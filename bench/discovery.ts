@@ -126,6 +126,13 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
         ),
       ),
     );
+    if (process.env['BENCH_DEBUG']) {
+      for (const [i, x] of watchers.entries()) {
+        const from = since[nodes.indexOf(x)] ?? 0;
+        const lines = x.logs().slice(from).filter((l) => /b1\b|nuc-b1 |suspect|heartbeats/.test(JSON.stringify(l)));
+        process.stderr.write(`${x.child.pid} ${Math.round(results[i] ?? NaN)} ${lines.map((l) => `${String(l['msg'])} ${String(l['reason'] ?? '')}`).join(' | ')}\n`);
+      }
+    }
     const killTimes = results.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     const killMissed = results.length - killTimes.length;
     return {

@@ -67,7 +67,7 @@ export interface LivenessOptions {
   tickMs?: number;
 }
 
-export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, unknownsToDown: 3, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000, suspicionCooldownMs: 5000, suspicionJitterMs: 1000 } as const;
+export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, unknownsToDown: 3, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000, suspicionCooldownMs: 2000, suspicionJitterMs: 1000 } as const;
 /** Heartbeat timeout that goes with DEFAULT_LIVENESS. */
 export const HEARTBEAT_TIMEOUT_MS = 2000;
 
