@@ -68,6 +68,8 @@ export interface LivenessOptions {
 }
 
 export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, unknownsToDown: 3, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000, suspicionCooldownMs: 2000, suspicionJitterMs: 1000 } as const;
+/** After a suspicion, timed-out probes of the suspect are retried (jittered) for this long. */
+export const SUSPICION_RETRY_WINDOW_MS = 8000;
 /** Heartbeat timeout that goes with DEFAULT_LIVENESS. */
 export const HEARTBEAT_TIMEOUT_MS = 2000;
 
@@ -204,7 +206,10 @@ export class LivenessMonitor {
       // back off to the normal interval instead of declaring the fleet dead).
       this.timeoutsForgiven++;
       t.failures = t.dead;
-      t.nextAt = now + interval * (0.9 + Math.random() * 0.2);
+      // While someone's suspicion is fresh, try again soon (jittered): a timeout proves
+      // nothing either way, and a killed peer refuses the next attempt.
+      const suspicionFresh = now - t.lastSuspicionAt < SUSPICION_RETRY_WINDOW_MS;
+      t.nextAt = suspicionFresh ? now + this.#opts.retryMs + Math.random() * this.#opts.suspicionJitterMs : now + interval * (0.9 + Math.random() * 0.2);
       return;
     }
     if (outcome === 'alive') {

@@ -180,3 +180,21 @@ test('repeated suspicion of one peer makes one probe per cooldown, not one per q
   await flush();
   assert.equal(probes, 2);
 });
+
+test('a suspicion probe that times out is retried (jittered) while the suspicion is fresh, so a refusal still gets through', async () => {
+  const t = new PeerTable({ selfNodeId: 'n0', fleetId: FLEET, key });
+  for (let i = 1; i < 8; i++) addPeer(t, `n${i}`);
+  // n6 was killed, but our first two attempts time out (we were slow), then it refuses.
+  const answers: ('unknown' | 'dead')[] = ['unknown', 'unknown', 'dead', 'dead'];
+  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, minSweepMs: 1e9, probe: async (p) => (p.nodeId === 'n6' ? (answers.shift() ?? 'dead') : 'alive') });
+  const downs: string[] = [];
+  t.on('peer-down', (p) => downs.push(p.nodeId));
+  m.tick(0);
+  await flush();
+  m.suspect('n6', 0);
+  for (let now = 0; now <= 8000; now += 100) {
+    m.tick(now);
+    await flush();
+  }
+  assert.deepEqual(downs, ['n6']);
+});
