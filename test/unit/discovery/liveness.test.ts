@@ -126,7 +126,9 @@ test('a node whose heartbeats to most of its ring time out suspects itself and d
   for (const id of ['n1', 'n2', 'n3', 'n4', 'n5']) addPeer(t, id);
   // n1..n3 are our ring; we are starved: n1 and n2 time out every time, n3 refuses (killed).
   const outcome: Record<string, 'unknown' | 'dead' | 'alive'> = { n1: 'unknown', n2: 'unknown', n3: 'dead' };
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, minSweepMs: 1e9, probe: async (p) => outcome[p.nodeId] ?? 'alive' });
+  // Probes resolve at once here; a real timed-out probe takes its 2 s timeout before the 0.5 s
+  // retry, so the retry comes 2.5 s after the previous attempt started.
+  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, retryMs: 2500, minSweepMs: 1e9, probe: async (p) => outcome[p.nodeId] ?? 'alive' });
   assert.deepEqual(m.monitored(), ['n1', 'n2', 'n3']);
   const downs: string[] = [];
   t.on('peer-down', (p) => downs.push(p.nodeId));
