@@ -60,6 +60,13 @@ function upSet(node: Spawned): Set<string> {
   return ids;
 }
 
+/** Whether a log line starting with `prefix` appeared at index ≥ `from` (no copying: polled often). */
+function downSince(node: Spawned, from: number, prefix: string): boolean {
+  const logs = node.logs();
+  for (let i = from; i < logs.length; i++) if (String(logs[i]?.['msg']).startsWith(prefix)) return true;
+  return false;
+}
+
 function peersUp(node: Spawned): number {
   return upSet(node).size;
 }
@@ -113,12 +120,19 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     const watchers = nodes.slice(1).filter((x) => upSet(x).has('b1'));
     const results = await Promise.all(
       watchers.map((x) =>
-        waitFor('kill detection', () => x.logs().slice(since[nodes.indexOf(x)]).some((l) => String(l['msg']).startsWith('peer down: nuc-b1 ')), 30_000, 50).then(
+        waitFor('kill detection', () => downSince(x, since[nodes.indexOf(x)] ?? 0, 'peer down: nuc-b1 '), 30_000, 50).then(
           () => performance.now() - tk,
           () => NaN,
         ),
       ),
     );
+    if (process.env['BENCH_DEBUG']) {
+      for (const [i, x] of watchers.entries()) {
+        const from = since[nodes.indexOf(x)] ?? 0;
+        const lines = x.logs().slice(from).filter((l) => /b1\b|nuc-b1 |suspect|heartbeats/.test(JSON.stringify(l)));
+        process.stderr.write(`${x.child.pid} ${Math.round(results[i] ?? NaN)} ${lines.map((l) => `${String(l['msg'])} ${String(l['reason'] ?? '')}`).join(' | ')}\n`);
+      }
+    }
     const killTimes = results.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     const killMissed = results.length - killTimes.length;
     return {

@@ -15,15 +15,25 @@
  *   (`suspect`), so the whole fleet learns within about one more probe. A query alone never
  *   marks anything down: only a failed authenticated heartbeat of one's own does, so spoofed
  *   queries cannot evict peers.
+ * - Timeouts count only at a peer's ring monitors, and not while the monitor suspects itself
+ *   (self-suspicion.ts: its heartbeats to several peers time out at once, so it is the slow
+ *   or cut-off one); everyone else acts on definite failures only. Without this, on an
+ *   overloaded host, one slow process made its monitors declare it down, their queries made
+ *   the whole fleet probe it at once, which made it slower still (825 false downs a minute
+ *   with 50 nodes on 2 loaded cores).
+ * - Suspicion probes (after someone's unanswered query) are made once per suspect per
+ *   `suspicionCooldownMs`, at a random moment within `suspicionJitterMs`: no thundering herd.
  * - Sweep: every other peer (and every peer already marked down) is still checked now and
  *   then, within a small per-node budget (`sweepProbesPerSecond`), as a backstop.
  *
  * Worst case for a SIGKILL (refused at once), with the defaults (interval 3 s, retry 0.5 s):
- * the monitor detects within 3 + 0.5 = 3.5 s, the others 0.5 s (POOF wait) + 0.5 s later.
- * A host that vanished (timeouts of 2 s) takes up to 3 + 3 × 2 + 2 × 0.5 = 10 s at its
- * monitors and about 7 s more at the others.
+ * the monitor detects within 3 + 0.5 = 3.5 s, the others 0.5 s (POOF wait) + up to 1 s
+ * (jitter) + 0.5 s (retry) later: ≤ 5.5 s. A host that vanished (timeouts of 2 s) takes up to
+ * 3 + 3 × 2 + 2 × 0.5 = 10 s at its monitors; the others, which do not count timeouts, keep
+ * it until its mDNS records expire (or it refuses a sweep probe).
  */
 import type { Peer, PeerTable } from './peer-table.js';
+import { ProbeHistory, suspicionProbeAt } from './self-suspicion.js';
 
 /**
  * `dead`: definitely not there (refused, reset, bad proof); `unknown`: timed out;
@@ -44,14 +54,22 @@ export interface LivenessOptions {
   sweepProbesPerSecond: number;
   /** Shortest sweep interval per peer. */
   minSweepMs: number;
+  /** A node probes a peer for someone else's suspicion at most once per this long. */
+  suspicionCooldownMs: number;
+  /** Suspicion probes are spread uniformly over this long (no thundering herd). */
+  suspicionJitterMs: number;
   /** `true`/`false` are shorthands for `alive`/`dead`. */
   probe(peer: Peer): Promise<ProbeOutcome | boolean>;
   /** Called when we marked a peer down or saw it come back: tell the LAN (POOF query). */
   announceSuspicion?(peer: Peer, what: 'down' | 'up'): void;
+  /** Told when this node starts or stops suspecting itself (for logs). */
+  onSelfSuspicion?(suspected: boolean): void;
   tickMs?: number;
 }
 
-export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, unknownsToDown: 3, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000 } as const;
+export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, unknownsToDown: 3, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000, suspicionCooldownMs: 2000, suspicionJitterMs: 1000 } as const;
+/** After a suspicion, timed-out probes of the suspect are retried (jittered) for this long. */
+export const SUSPICION_RETRY_WINDOW_MS = 8000;
 /** Heartbeat timeout that goes with DEFAULT_LIVENESS. */
 export const HEARTBEAT_TIMEOUT_MS = 2000;
 
@@ -62,7 +80,11 @@ interface Track {
   dead: number;
   inFlight: boolean;
   lastProbeAt: number;
+  /** When we last scheduled a probe because someone else suspected this peer. */
+  lastSuspicionAt: number;
 }
+
+const newTrack = (nextAt: number): Track => ({ nextAt, failures: 0, dead: 0, inFlight: false, lastProbeAt: -Infinity, lastSuspicionAt: -Infinity });
 
 /** The K ring successors of `self` among `ids` (which may include self). */
 export function ringSuccessors(self: string, ids: readonly string[], k: number): string[] {
@@ -78,8 +100,12 @@ export class LivenessMonitor {
   readonly #opts: LivenessOptions;
   readonly #tracks = new Map<string, Track>();
   #timer: NodeJS.Timeout | undefined;
+  #selfSuspected = false;
+  readonly #history = new ProbeHistory();
   probesSent = 0;
   probesFailed = 0;
+  /** Timeouts not counted against a peer because we suspected ourselves. */
+  timeoutsForgiven = 0;
 
   constructor(table: PeerTable, opts: LivenessOptions) {
     this.#table = table;
@@ -106,15 +132,26 @@ export class LivenessMonitor {
     this.#timer = undefined;
   }
 
-  /** Someone on the LAN suspects this peer (or it may be back): check it now, at most once a second. */
-  suspect(nodeId: string, now = performance.now()): void {
-    const t = this.#tracks.get(nodeId);
+  /** Whether our own recent heartbeats say that we are the slow one (see self-suspicion.ts). */
+  suspectsSelf(now = performance.now()): boolean {
+    return this.#history.suspectSelf(now);
+  }
+
+  /**
+   * Someone on the LAN suspects this peer (or it may be back): check it soon, once per
+   * suspicion episode, at a random moment within `suspicionJitterMs` (all nodes heard the
+   * same query: they must not all probe the suspect in the same instant).
+   */
+  suspect(nodeId: string, now = performance.now(), random: () => number = Math.random): void {
+    let t = this.#tracks.get(nodeId);
     if (!t) {
-      this.#tracks.set(nodeId, { nextAt: now + Math.random() * 200, failures: 0, dead: 0, inFlight: false, lastProbeAt: -Infinity });
-      return;
+      t = newTrack(Infinity);
+      this.#tracks.set(nodeId, t);
     }
-    // A little jitter, so the nodes that all saw the same query do not probe in the same instant.
-    if (!t.inFlight && now - t.lastProbeAt >= 1000) t.nextAt = Math.min(t.nextAt, now + Math.random() * 200);
+    const at = suspicionProbeAt(now, t.lastSuspicionAt, t.inFlight, this.#opts.suspicionCooldownMs, this.#opts.suspicionJitterMs, random);
+    if (at === undefined) return;
+    t.lastSuspicionAt = now;
+    t.nextAt = Math.min(t.nextAt, at);
   }
 
   tick(now = performance.now()): void {
@@ -130,7 +167,7 @@ export class LivenessMonitor {
       let t = this.#tracks.get(peer.nodeId);
       if (!t) {
         // Spread first probes over one interval, so peers found together are not probed together.
-        t = { nextAt: now + Math.random() * interval, failures: 0, dead: 0, inFlight: false, lastProbeAt: -Infinity };
+        t = newTrack(now + Math.random() * interval);
         this.#tracks.set(peer.nodeId, t);
       }
       // A peer that just entered our ring slice is due within one interval.
@@ -142,15 +179,37 @@ export class LivenessMonitor {
       const track = t;
       const started = performance.now();
       // Schedule from the tick's clock plus the time the probe took (tests drive `now`).
-      const done = (r: ProbeOutcome | boolean): void => this.#result(peer, track, r === true ? 'alive' : r === false ? 'dead' : r, interval, now + (performance.now() - started));
+      const ringPeer = mine.has(peer.nodeId);
+      const done = (r: ProbeOutcome | boolean): void => this.#result(peer, track, r === true ? 'alive' : r === false ? 'dead' : r, interval, ringPeer, now + (performance.now() - started));
       void this.#opts.probe(peer).then(done, () => done('unknown'));
     }
   }
 
-  #result(peer: Peer, t: Track, outcome: ProbeOutcome, interval: number, now: number): void {
+  #result(peer: Peer, t: Track, outcome: ProbeOutcome, interval: number, ringPeer: boolean, now: number): void {
     t.inFlight = false;
     if (outcome === 'inconclusive') {
       t.nextAt = now + this.#opts.retryMs;
+      return;
+    }
+    if (outcome === 'alive' || outcome === 'unknown') {
+      this.#history.record(peer.nodeId, outcome, now);
+      const suspected = this.#history.suspectSelf(now);
+      if (suspected !== this.#selfSuspected) {
+        this.#selfSuspected = suspected;
+        this.#opts.onSelfSuspicion?.(suspected);
+      }
+    }
+    if (outcome === 'unknown' && (!ringPeer || this.#selfSuspected)) {
+      // A timeout says little: only a peer's ring monitors count timeouts (the others act
+      // on definite failures only, so one slow peer is not chased by the whole fleet), and
+      // not while our own heartbeats to several peers time out at once (we are the slow one:
+      // back off to the normal interval instead of declaring the fleet dead).
+      this.timeoutsForgiven++;
+      t.failures = t.dead;
+      // While someone's suspicion is fresh, try again soon (jittered): a timeout proves
+      // nothing either way, and a killed peer refuses the next attempt.
+      const suspicionFresh = now - t.lastSuspicionAt < SUSPICION_RETRY_WINDOW_MS;
+      t.nextAt = suspicionFresh ? now + this.#opts.retryMs + Math.random() * this.#opts.suspicionJitterMs : now + interval * (0.9 + Math.random() * 0.2);
       return;
     }
     if (outcome === 'alive') {

@@ -67,6 +67,10 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     selfNodeId: opts.nodeId,
     intervalMs: opts.heartbeatMs,
     probe: (p) => client.probe(p),
+    onSelfSuspicion: (suspected) =>
+      suspected
+        ? log.warn('liveness: heartbeats to several peers time out at once; suspecting this node is overloaded or cut off, not counting timeouts against peers')
+        : log.info('liveness: heartbeats answered again; counting timeouts again'),
     // Sent three times (now, +1 s, +3 s), like RFC 6762 §10.5 expects repeated queries: one
     // multicast packet can be lost on a busy LAN or host.
     announceSuspicion: (p) => {

@@ -77,7 +77,7 @@ test('in a large fleet each node probes only its ring slice often, the rest with
   assert.ok(probed.size === 49, 'the sweep still reaches every peer');
 });
 
-test('a suspected peer outside our slice is probed at once, and marked down only by our own failed probes', async () => {
+test('a suspected peer outside our slice is probed soon (jittered), and marked down only by our own failed probes', async () => {
   const t = new PeerTable({ selfNodeId: 'n00', fleetId: FLEET, key });
   for (let i = 1; i < 10; i++) addPeer(t, `n0${i}`);
   const probed: string[] = [];
@@ -87,9 +87,9 @@ test('a suspected peer outside our slice is probed at once, and marked down only
   probed.length = 0;
   m.suspect('n05', 10);
   m.suspect('n07', 10);
-  m.tick(300); // suspicion probes are jittered by up to 200 ms
+  m.tick(10 + DEFAULT_LIVENESS.suspicionJitterMs); // suspicion probes are jittered within suspicionJitterMs
   await flush();
-  m.tick(310);
+  m.tick(20 + DEFAULT_LIVENESS.suspicionJitterMs + DEFAULT_LIVENESS.retryMs);
   await flush();
   assert.deepEqual(probed.filter((id) => id === 'n05' || id === 'n07').sort(), ['n05', 'n07', 'n07']);
   assert.ok(t.get('n05'));
@@ -119,4 +119,84 @@ test('the heartbeat client accepts only a proof made with the fleet key for the 
   } finally {
     await app.close();
   }
+});
+
+test('a node whose heartbeats to most of its ring time out suspects itself and declares nobody down; a refused peer still goes down', async () => {
+  const t = new PeerTable({ selfNodeId: 'n0', fleetId: FLEET, key });
+  for (const id of ['n1', 'n2', 'n3', 'n4', 'n5']) addPeer(t, id);
+  // n1..n3 are our ring; we are starved: n1 and n2 time out every time, n3 refuses (killed).
+  const outcome: Record<string, 'unknown' | 'dead' | 'alive'> = { n1: 'unknown', n2: 'unknown', n3: 'dead' };
+  // Probes resolve at once here; a real timed-out probe takes its 2 s timeout before the 0.5 s
+  // retry, so the retry comes 2.5 s after the previous attempt started.
+  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, retryMs: 2500, minSweepMs: 1e9, probe: async (p) => outcome[p.nodeId] ?? 'alive' });
+  assert.deepEqual(m.monitored(), ['n1', 'n2', 'n3']);
+  const downs: string[] = [];
+  t.on('peer-down', (p) => downs.push(p.nodeId));
+  for (let now = 0; now <= 60_000; now += 250) {
+    m.tick(now);
+    await flush();
+  }
+  assert.deepEqual(downs, ['n3']);
+  assert.ok(m.timeoutsForgiven > 0);
+  assert.equal(m.suspectsSelf(60_000), true);
+});
+
+test('timeouts to a peer outside our ring slice never mark it down; a refusal does', async () => {
+  const t = new PeerTable({ selfNodeId: 'n0', fleetId: FLEET, key });
+  for (let i = 1; i < 8; i++) addPeer(t, `n${i}`);
+  const outcome: Record<string, 'unknown' | 'dead'> = { n6: 'unknown', n7: 'dead' };
+  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, minSweepMs: 1e9, probe: async (p) => outcome[p.nodeId] ?? 'alive' });
+  const downs: string[] = [];
+  t.on('peer-down', (p) => downs.push(p.nodeId));
+  let now = 0;
+  m.tick(now);
+  await flush();
+  for (let round = 0; round < 4; round++) {
+    m.suspect('n6', now, () => 0.5);
+    m.suspect('n7', now, () => 0.5);
+    for (const end = now + 6000; now < end; now += 250) {
+      m.tick(now);
+      await flush();
+    }
+  }
+  assert.deepEqual(downs, ['n7']);
+});
+
+test('repeated suspicion of one peer makes one probe per cooldown, not one per query', async () => {
+  const t = new PeerTable({ selfNodeId: 'n0', fleetId: FLEET, key });
+  for (let i = 1; i < 8; i++) addPeer(t, `n${i}`);
+  let probes = 0;
+  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, minSweepMs: 1e9, probe: async (p) => (p.nodeId === 'n6' && probes++, 'alive') });
+  m.tick(0);
+  await flush();
+  probes = 0;
+  // The same suspicion query heard several times within the cooldown (repeats, several monitors).
+  for (let now = 10; now <= 4010; now += 10) {
+    if (now === 10 || now === 1010 || now === 1500) m.suspect('n6', now);
+    m.tick(now);
+    await flush();
+  }
+  assert.equal(probes, 1);
+  m.suspect('n6', 4000 + DEFAULT_LIVENESS.suspicionCooldownMs + 100);
+  m.tick(4000 + DEFAULT_LIVENESS.suspicionCooldownMs + 100 + DEFAULT_LIVENESS.suspicionJitterMs);
+  await flush();
+  assert.equal(probes, 2);
+});
+
+test('a suspicion probe that times out is retried (jittered) while the suspicion is fresh, so a refusal still gets through', async () => {
+  const t = new PeerTable({ selfNodeId: 'n0', fleetId: FLEET, key });
+  for (let i = 1; i < 8; i++) addPeer(t, `n${i}`);
+  // n6 was killed, but our first two attempts time out (we were slow), then it refuses.
+  const answers: ('unknown' | 'dead')[] = ['unknown', 'unknown', 'dead', 'dead'];
+  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, minSweepMs: 1e9, probe: async (p) => (p.nodeId === 'n6' ? (answers.shift() ?? 'dead') : 'alive') });
+  const downs: string[] = [];
+  t.on('peer-down', (p) => downs.push(p.nodeId));
+  m.tick(0);
+  await flush();
+  m.suspect('n6', 0);
+  for (let now = 0; now <= 8000; now += 100) {
+    m.tick(now);
+    await flush();
+  }
+  assert.deepEqual(downs, ['n6']);
 });
