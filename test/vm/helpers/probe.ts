@@ -4,8 +4,6 @@
  * console, every 10 s, whether nucmesh.service is active, how often systemd restarted it
  * and its resident memory; and it says hello to all nodes on the L2 segment (IPv6
  * link-local multicast), answering each hello by unicast, to show that nodes reach each other.
- * Every 20 s it also runs the image's own `nucmesh peers --json` and prints what it found,
- * so a test sees which nucmesh peers each node discovered over mDNS.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,24 +29,10 @@ const status = () => {
     say('status ' + (n++) + ' active=' + show('ActiveState') + ' restarts=' + show('NRestarts') + ' rss_kb=' + (kb ? kb[1] : 0));
   } catch (e) { say('status error ' + e.message); }
 };
-let browsing = false;
-const peers = () => {
-  if (browsing) return;
-  browsing = true;
-  cp.execFile('/usr/local/bin/nucmesh', ['peers', '--json', '--timeout', '5'], { timeout: 60000 }, (err, out) => {
-    browsing = false;
-    if (err) return say('peers error ' + String(err.message).split('\\n')[0]);
-    try {
-      const list = JSON.parse(out).map((p) => ({ nodeId: p.nodeId, instance: p.instance, state: p.state, verified: p.verified, fleetMatches: p.fleetMatches }));
-      say('peers ' + JSON.stringify(list));
-    } catch (e) { say('peers unparsable ' + e.message); }
-  });
-};
 sock.bind(7999, () => {
   const hello = setInterval(() => { const i = iface(); if (i) sock.send('hello ' + os.hostname(), 7999, 'ff02::1%' + i); }, 2000);
   const stat = setInterval(status, 10000);
-  const browse = setInterval(peers, 20000);
-  setTimeout(() => { clearInterval(hello); clearInterval(stat); clearInterval(browse); sock.close(); }, 300000);
+  setTimeout(() => { clearInterval(hello); clearInterval(stat); sock.close(); }, 300000);
 });
 `;
 
@@ -84,23 +68,3 @@ export function probeStatuses(consoleText: string): ProbeStatus[] {
   }));
 }
 
-export interface ProbePeer {
-  nodeId: string;
-  instance: string;
-  state: string;
-  verified: boolean;
-  fleetMatches: boolean;
-}
-
-/** Every `nucmesh peers --json` result the probe printed, oldest first. */
-export function probePeerLists(consoleText: string): ProbePeer[][] {
-  const lists: ProbePeer[][] = [];
-  for (const m of consoleText.matchAll(/probe: peers (\[.*\])\r?\n/g)) {
-    try {
-      lists.push(JSON.parse(m[1] as string) as ProbePeer[]);
-    } catch {
-      // A line cut by other console output: the next one will do.
-    }
-  }
-  return lists;
-}
