@@ -46,19 +46,22 @@ export function netnsAvailable(): string | false {
   }
 }
 
-let netemChecked: string | false | undefined;
-let nftChecked: string | false | undefined;
+const capabilityChecks = new Map<string, string | false>();
 
-/** Skip reason when nftables cannot run in a namespace of ours (checked once). */
-export function nftUnavailable(): string | false {
-  if (nftChecked !== undefined) return nftChecked;
-  const ns = `nmd${process.pid}-nftcheck`;
+/**
+ * Runs `commands` (each an `ip` argument list, `NS` standing for a scratch namespace) once per
+ * process; the skip reason `unavailable` if any fails, else false. The namespace is removed.
+ */
+function checkCapability(name: string, commands: string[][], unavailable: string): string | false {
+  const known = capabilityChecks.get(name);
+  if (known !== undefined) return known;
+  const ns = `nmd${process.pid}-${name}check`;
+  let result: string | false = false;
   try {
     execFileSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
-    execFileSync('ip', ['netns', 'exec', ns, 'nft', 'add', 'table', 'inet', 'probe'], { stdio: 'ignore' });
-    nftChecked = false;
+    for (const args of commands) execFileSync('ip', args.map((a) => (a === 'NS' ? ns : a)), { stdio: 'ignore' });
   } catch {
-    nftChecked = 'nftables (nft) is not usable in a network namespace here, so packet loss cannot be emulated';
+    result = unavailable;
   } finally {
     try {
       execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
@@ -66,28 +69,25 @@ export function nftUnavailable(): string | false {
       // it was never created
     }
   }
-  return nftChecked;
+  capabilityChecks.set(name, result);
+  return result;
+}
+
+/** Skip reason when nftables cannot run in a namespace of ours (checked once). */
+export function nftUnavailable(): string | false {
+  return checkCapability('nft', [['netns', 'exec', 'NS', 'nft', 'add', 'table', 'inet', 'probe']], 'nftables (nft) is not usable in a network namespace here, so packet loss cannot be emulated');
 }
 
 /** Skip reason when this kernel has no netem qdisc (checked once, in a namespace of our own). */
 export function netemUnavailable(): string | false {
-  if (netemChecked !== undefined) return netemChecked;
-  const ns = `nmd${process.pid}-netemcheck`;
-  try {
-    execFileSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
-    execFileSync('ip', ['-n', ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb'], { stdio: 'ignore' });
-    execFileSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'va', 'root', 'netem', 'delay', '1ms'], { stdio: 'ignore' });
-    netemChecked = false;
-  } catch {
-    netemChecked = 'this kernel has no netem qdisc (tc: "Specified qdisc kind is unknown"), so loss/delay cannot be emulated';
-  } finally {
-    try {
-      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    } catch {
-      // not created
-    }
-  }
-  return netemChecked;
+  return checkCapability(
+    'netem',
+    [
+      ['-n', 'NS', 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb'],
+      ['netns', 'exec', 'NS', 'tc', 'qdisc', 'add', 'dev', 'va', 'root', 'netem', 'delay', '1ms'],
+    ],
+    'this kernel has no netem qdisc (tc: "Specified qdisc kind is unknown"), so loss/delay cannot be emulated',
+  );
 }
 
 export class NetnsLab {
