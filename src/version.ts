@@ -1,7 +1,7 @@
 /** nucmesh's version, from package.json (dist/src/version.js → ../../package.json). */
 import { readFileSync } from 'node:fs';
 
-export function readVersion(packageJsonUrl: URL = new URL('../../package.json', import.meta.url)): string {
+function readVersion(packageJsonUrl: URL = new URL('../../package.json', import.meta.url)): string {
   try {
     const pkg = JSON.parse(readFileSync(packageJsonUrl, 'utf8')) as { version?: string };
     return pkg.version ?? '0.0.0';

@@ -7,11 +7,10 @@ import { isNucmeshError } from '../errors.js';
 import { write, type Io } from './command.js';
 import { commands } from './commands/index.js';
 
-export const VERSION: string = PACKAGE_VERSION;
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  return `nucmesh ${VERSION}: turns fresh mini PCs into a self-assembling k3s cluster.
+  return `nucmesh ${PACKAGE_VERSION}: turns fresh mini PCs into a self-assembling k3s cluster.
 
 Usage: nucmesh <command> [options]
 
@@ -35,7 +34,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-V') {
-    write(io.stdout, VERSION);
+    write(io.stdout, PACKAGE_VERSION);
     return 0;
   }
   const command = commands.find((c) => c.name === first);
