@@ -11,6 +11,7 @@ import { SERVICE_DOMAIN } from './constants.js';
 import { answerKey, DnsCache, type CachedRecord, type CachedType } from './dns-cache.js';
 import type { DiscoveryInterface } from './interfaces.js';
 import { MdnsChannel, MDNS_PORT, newCounters, type PacketCounters } from './mdns-channel.js';
+import { foreignQueryCoversOurs } from './query-suppression.js';
 import { SourceRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
 
 export interface ServiceAddress {
@@ -173,10 +174,10 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
         if (this.cache.find(lname, 'SRV').some((r) => r.iface === iface.name)) this.emit('instance-query', lname);
       }
       if (lname === LPTR && (q.type === 'PTR' || (q.type as string) === 'ANY')) {
-        // §7.3: their known answers cover ours, so their query does our job.
-        const ours = this.cache.knownAnswers(LPTR, 'PTR', iface.name);
+        const ours = new Set(this.cache.knownAnswers(LPTR, 'PTR', iface.name).map((r) => `${r.lname}|PTR|${r.dataKey}`));
+        const theirs = [...known].filter((k) => k.startsWith(`${LPTR}|PTR|`));
         const st = this.#ptrQuery.get(iface.name);
-        if (st && ours.every((r) => known.has(`${r.lname}|PTR|${r.dataKey}`)) && st.nextAt - performance.now() < st.intervalMs / 2) {
+        if (st && foreignQueryCoversOurs(theirs, ours) && st.nextAt - performance.now() < st.intervalMs / 2) {
           st.nextAt = performance.now() + st.intervalMs;
         }
       }

@@ -27,19 +27,21 @@ test('avahi sees our service and TXT; we see avahi-publish as unsigned, other fl
   const avahi = await startAvahi(lab!, 'av');
 
   // avahi-browse (resolving) in the daemon's namespace sees our instance, address, port and TXT.
-  const line = await waitFor(
-    'avahi-browse to resolve nuc-n1',
+  // One resolved line per protocol; the IPv6 one may carry our IPv6 link-local address.
+  const lines = await waitFor(
+    'avahi-browse to resolve nuc-n1 over IPv4',
     async () => {
       const r = await lab!.run('av', 'env', [`DBUS_SYSTEM_BUS_ADDRESS=${avahi.env['DBUS_SYSTEM_BUS_ADDRESS'] as string}`, 'avahi-browse', '-rpt', '_nucmesh._tcp'], 15_000);
-      return r.stdout.split('\n').find((l) => l.startsWith('=;') && l.includes(';nuc-n1;') && l.includes('"st=forming"'));
+      const resolved = r.stdout.split('\n').filter((l) => l.startsWith('=;') && l.includes(';nuc-n1;') && l.includes('"st=forming"'));
+      return resolved.some((l) => l.split(';')[7] === '10.66.0.1') ? resolved : undefined;
     },
     20_000,
     500,
   );
-  const f = line.split(';');
+  for (const l of lines) assert.match(l.split(';')[7] ?? '', /^(10\.66\.0\.1|fe80:.*)$/, `only n1's own addresses: ${l}`);
+  const f = (lines.find((l) => l.split(';')[7] === '10.66.0.1') as string).split(';');
   assert.equal(f[3], 'nuc-n1');
   assert.equal(f[4], '_nucmesh._tcp');
-  assert.equal(f[7], '10.66.0.1');
   assert.equal(f[8], '8443');
   const txt = f.slice(9).join(';');
   for (const kv of ['"id=n1"', `"fl=${fleetId(fleet.config.key)}"`, '"v=1"']) assert.ok(txt.includes(kv), `${kv} in ${txt}`);
