@@ -10,6 +10,8 @@
  * instant on two cores measure the CPU, not discovery); convergence counts from the last start.
  * The load average is printed with each result: other work on the machine skews the figures.
  *
+ * Nodes inherit NODE_OPTIONS; unless it is set, they get the image's `--max-semi-space-size=2`.
+ *
  * Not part of the test suite: it takes minutes and asserts nothing.
  */
 import { readFileSync } from 'node:fs';
@@ -127,10 +129,16 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       ),
     );
     if (process.env['BENCH_DEBUG']) {
+      const gens = new Map<string, number>();
+      for (const t of mdnsAfter) {
+        const g = String(t.peers.find((p) => p.nodeId === 'b1')?.generation ?? 'none');
+        gens.set(g, (gens.get(g) ?? 0) + 1);
+      }
+      process.stderr.write(`generations of b1 held before the kill: ${JSON.stringify(Object.fromEntries(gens))}\n`);
       for (const [i, x] of watchers.entries()) {
         const from = since[nodes.indexOf(x)] ?? 0;
-        const lines = x.logs().slice(from).filter((l) => /b1\b|nuc-b1 |suspect|heartbeats/.test(JSON.stringify(l)));
-        process.stderr.write(`${x.child.pid} ${Math.round(results[i] ?? NaN)} ${lines.map((l) => `${String(l['msg'])} ${String(l['reason'] ?? '')}`).join(' | ')}\n`);
+        const lines = x.logs().slice(from).filter((l) => /b1\b|nuc-b1 |suspect|heartbeats|notice/.test(JSON.stringify(l)));
+        process.stderr.write(`${x.child.pid} ${Math.round(results[i] ?? NaN)} ${lines.map((l) => `${String(l['msg'])} ${String(l['reason'] ?? '')}${l['generation'] !== undefined ? ` g=${String(l['generation'])}` : ''}`).join(' | ')}\n`);
       }
     }
     const killTimes = results.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
@@ -155,6 +163,8 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
   }
 }
 
+// The nodes run with the V8 flags the image gives nucmesh.service (image/overlay/etc/default/nucmesh).
+process.env['NODE_OPTIONS'] ??= '--max-semi-space-size=2';
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {
   const i = args.indexOf(`--${name}`);

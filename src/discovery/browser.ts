@@ -5,13 +5,15 @@
  * SRV/TXT/A/AAAA, and `service`/`removed` events. Interfaces can come and go while running.
  */
 import { EventEmitter } from 'node:events';
-import type { Answer, DecodedPacket, Question } from 'dns-packet';
+import dnsPacket, { type Answer, type DecodedPacket, type Question } from 'dns-packet';
 import type { RemoteInfo } from 'node:dgram';
 import { SERVICE_DOMAIN } from './constants.js';
+import { DOWN_NOTICE_NAME } from './down-notice.js';
 import { answerKey, DnsCache, type CachedRecord, type CachedType } from './dns-cache.js';
 import type { DiscoveryInterface } from './interfaces.js';
 import { MdnsChannel, MDNS_PORT, newCounters, type PacketCounters } from './mdns-channel.js';
 import { foreignQueryCoversOurs } from './query-suppression.js';
+import { knownAnswerQueries } from './known-answer-packets.js';
 import { SourceRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
 
 export interface ServiceAddress {
@@ -42,7 +44,8 @@ export interface BrowserOptions {
 
 const PTR_NAME = SERVICE_DOMAIN;
 const LPTR = PTR_NAME.toLowerCase();
-/** Stay below 9000 bytes with a known-answer list; the rest is left out (a few extra answers). */
+const LNOTICE = DOWN_NOTICE_NAME.toLowerCase();
+/** At most this many known answers per query (in packets of one MTU each); the rest is left out (a few extra answers). */
 const MAX_KNOWN_ANSWERS = 120;
 
 interface QueryState {
@@ -62,8 +65,14 @@ function instanceLabel(fqdn: string): string {
 export type BrowserEvents = {
   service: [ResolvedService];
   removed: [string, 'goodbye' | 'expired'];
-  /** Another host asked for the SRV record of an instance we hold (its key). */
-  'instance-query': [string];
+  /**
+   * Another host asked for the SRV record of an instance we hold (its key); `noticed` when
+   * the query carried a down notice (see down-notice.ts), which the `down-notice` event, sent
+   * first, delivers.
+   */
+  'instance-query': [string, boolean];
+  /** A query carried a down notice: its TXT strings (unverified) and the interface. */
+  'down-notice': [Buffer[], string];
   error: [Error];
 };
 
@@ -127,11 +136,15 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
     return Math.max(-Infinity, ...this.cache.find(key, 'SRV').map((r) => r.receivedAt));
   }
 
-  /** Ask for an instance's SRV and TXT on every interface, with no known answers (RFC 6762 §10.5). */
-  queryInstance(key: string): void {
+  /**
+   * Ask for an instance's SRV record on every interface, with no known answers (RFC 6762
+   * §10.5), optionally carrying a down notice's TXT strings in the additional section.
+   */
+  queryInstance(key: string, notice?: Buffer[]): void {
     const srv = this.cache.find(key, 'SRV')[0];
     const name = srv?.name ?? key;
-    for (const ifname of this.#channels.keys()) this.#sendQuery(ifname, [{ name, type: 'SRV' }], false);
+    const additionals: Answer[] = notice ? [{ type: 'TXT', name: DOWN_NOTICE_NAME, ttl: 120, data: notice }] : [];
+    for (const ifname of this.#channels.keys()) this.#sendQuery(ifname, [{ name, type: 'SRV' }], false, additionals);
   }
 
   async stop(): Promise<void> {
@@ -166,18 +179,23 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
       const k = answerKey(a);
       if (k) known.add(k);
     }
+    const notice = noticeIn(packet);
+    if (notice) this.emit('down-notice', notice, iface.name);
     for (const q of (packet.questions ?? []) as Question[]) {
       if (typeof q?.name !== 'string') continue;
       const lname = q.name.toLowerCase();
       this.cache.noteForeignQuestion(lname, q.type, iface.name, known);
       if (q.type === 'SRV' || (q.type as string) === 'ANY') {
-        if (this.cache.find(lname, 'SRV').some((r) => r.iface === iface.name)) this.emit('instance-query', lname);
+        if (this.cache.find(lname, 'SRV').some((r) => r.iface === iface.name)) this.emit('instance-query', lname, notice !== undefined);
       }
       if (lname === LPTR && (q.type === 'PTR' || (q.type as string) === 'ANY')) {
         const ours = new Set(this.cache.knownAnswers(LPTR, 'PTR', iface.name).map((r) => `${r.lname}|PTR|${r.dataKey}`));
         const theirs = [...known].filter((k) => k.startsWith(`${LPTR}|PTR|`));
         const st = this.#ptrQuery.get(iface.name);
-        if (st && foreignQueryCoversOurs(theirs, ours) && st.nextAt - performance.now() < st.intervalMs / 2) {
+        // A truncated query (TC) continues its known answers in later packets: we cannot
+        // tell what it covers, so it never stands in for ours.
+        const truncated = ((packet.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0;
+        if (st && !truncated && foreignQueryCoversOurs(theirs, ours) && st.nextAt - performance.now() < st.intervalMs / 2) {
           st.nextAt = performance.now() + st.intervalMs;
         }
       }
@@ -226,7 +244,7 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
     return out;
   }
 
-  #sendQuery(ifname: string, questions: Question[], withKnownAnswers = true): void {
+  #sendQuery(ifname: string, questions: Question[], withKnownAnswers = true, additionals: Answer[] = []): void {
     const ch = this.#channels.get(ifname);
     if (!ch || questions.length === 0) return;
     const answers: Answer[] = [];
@@ -236,7 +254,7 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
         answers.push(toAnswer(r, this.cache.remainingTtl(r)));
       }
     }
-    ch.send({ type: 'query', id: 0, flags: 0, questions, answers });
+    for (const packet of knownAnswerQueries(questions, answers, additionals)) ch.send(packet);
   }
 
   #update(instances: Set<string>, goodbyes: Set<string>): void {
@@ -275,6 +293,16 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
     const first = ptrs[0] as CachedRecord;
     return { key, instance: instanceLabel(first.data as string), host: target, port, txt: txt.data as Buffer[], addresses };
   }
+}
+
+/** The TXT strings of the first down notice in a query's additional section. */
+function noticeIn(packet: DecodedPacket): Buffer[] | undefined {
+  for (const a of (packet.additionals ?? []) as Answer[]) {
+    if (a?.type === 'TXT' && typeof a.name === 'string' && a.name.toLowerCase() === LNOTICE && Array.isArray(a.data)) {
+      return (a.data as unknown[]).filter((d): d is Buffer => Buffer.isBuffer(d));
+    }
+  }
+  return undefined;
 }
 
 function toAnswer(r: CachedRecord, ttl: number): Answer {

@@ -9,12 +9,14 @@
  *   timeouts are ambiguous (an overloaded peer looks like a gone one) and need
  *   `unknownsToDown` in a row. Each node thus sends about K / interval probes per second, and
  *   receives as many, whatever the fleet size.
- * - Passive observation (RFC 6762 §10.5, "POOF"): a monitor that marks a peer down (or sees
- *   it come back) multicasts a query for the peer's SRV record. Every node that sees such a
- *   query go unanswered for 0.5 s (a live peer answers at once) checks that peer itself
- *   (`suspect`), so the whole fleet learns within about one more probe. A query alone never
- *   marks anything down: only a failed authenticated heartbeat of one's own does, so spoofed
- *   queries cannot evict peers.
+ * - Telling the others: a monitor that marks a peer down multicasts a query for the peer's
+ *   SRV record (RFC 6762 §10.5) carrying a down notice signed with the fleet key
+ *   (down-notice.ts); every other node verifies it and drops the peer at once, and a live
+ *   peer that was wrongly reported refutes it by re-announcing with a higher generation.
+ * - Passive observation ("POOF"): a plain SRV query (no notice) that goes unanswered for
+ *   0.5 s (a live peer answers at once) makes a node check that peer itself (`suspect`); a
+ *   query for a peer held as down (it may be back) too. Such a query alone never marks
+ *   anything down: only a failed heartbeat of one's own or a verified notice does.
  * - Timeouts count only at a peer's ring monitors, and not while the monitor suspects itself
  *   (self-suspicion.ts: its heartbeats to several peers time out at once, so it is the slow
  *   or cut-off one); everyone else acts on definite failures only. Without this, on an
@@ -27,10 +29,9 @@
  *   then, within a small per-node budget (`sweepProbesPerSecond`), as a backstop.
  *
  * Worst case for a SIGKILL (refused at once), with the defaults (interval 3 s, retry 0.5 s):
- * the monitor detects within 3 + 0.5 = 3.5 s, the others 0.5 s (POOF wait) + up to 1 s
- * (jitter) + 0.5 s (retry) later: ≤ 5.5 s. A host that vanished (timeouts of 2 s) takes up to
- * 3 + 3 × 2 + 2 × 0.5 = 10 s at its monitors; the others, which do not count timeouts, keep
- * it until its mDNS records expire (or it refuses a sweep probe).
+ * the first of three monitors detects within 3 + 0.5 = 3.5 s, and its notice reaches the
+ * others in one multicast packet. A host that vanished (timeouts of 2 s) takes up to
+ * 3 + 3 × 2 + 2 × 0.5 = 10 s at its monitors, and the notice again tells the rest.
  */
 import type { Peer, PeerTable } from './peer-table.js';
 import { ProbeHistory, suspicionProbeAt } from './self-suspicion.js';

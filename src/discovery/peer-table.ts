@@ -28,7 +28,8 @@ export interface Peer {
   serviceKey: string;
 }
 
-export type DownReason = 'goodbye' | 'expired' | 'liveness' | 'interface';
+/** `reported`: a ring monitor's verified down notice (down-notice.ts). */
+export type DownReason = 'goodbye' | 'expired' | 'liveness' | 'interface' | 'reported';
 
 export interface RejectCounters {
   otherFleet: number;
@@ -36,6 +37,10 @@ export interface RejectCounters {
   stale: number;
   invalid: number;
   tableFull: number;
+  /** Down notices that did not verify (bad MAC, another fleet, malformed). */
+  badNotice: number;
+  /** Goodbyes for a peer that still answered its authenticated heartbeat (forged). */
+  spoofedGoodbye: number;
 }
 
 export interface PeerTableOptions {
@@ -55,7 +60,7 @@ export type PeerEvents = {
 };
 
 export class PeerTable extends EventEmitter<PeerEvents> {
-  readonly counters: RejectCounters = { otherFleet: 0, badSignature: 0, stale: 0, invalid: 0, tableFull: 0 };
+  readonly counters: RejectCounters = { otherFleet: 0, badSignature: 0, stale: 0, invalid: 0, tableFull: 0, badNotice: 0, spoofedGoodbye: 0 };
   readonly #opts: Required<Omit<PeerTableOptions, 'now'>> & { now: () => number };
   readonly #peers = new Map<string, Peer>();
   /** Highest verified generation per node ID, and the advert signature accepted at it. */
@@ -90,6 +95,16 @@ export class PeerTable extends EventEmitter<PeerEvents> {
   /** Verified peers that liveness declared down while their adverts are still cached. */
   dormant(): Peer[] {
     return [...this.#dormant.values()];
+  }
+
+  /** A down notice that did not verify: counted and reported like a rejected advert. */
+  rejectNotice(info: { instance: string; nodeId?: string; problem?: string }): void {
+    this.#reject('badNotice', info);
+  }
+
+  /** A goodbye the peer's own heartbeat contradicts: counted and reported, the peer kept. */
+  rejectGoodbye(info: { instance: string; nodeId?: string; problem?: string }): void {
+    this.#reject('spoofedGoodbye', info);
   }
 
   #reject(kind: keyof RejectCounters, info: { instance: string; nodeId?: string; problem?: string }): void {

@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import type { AdvertFields } from './advert.js';
 import { Advertiser } from './advertiser.js';
 import { ServiceBrowser, type BrowserOptions } from './browser.js';
+import { DOWN_NOTICE_NAME, downNoticeFromTxt, downNoticeToTxt, judgeDownNotice, signDownNotice, type DownNotice } from './down-notice.js';
 import { PROTOCOL_VERSION } from './constants.js';
 import { GenerationCounter } from './generation.js';
 import { createHeartbeatClient } from './heartbeat-client.js';
@@ -18,6 +19,8 @@ import { PeerTable } from './peer-table.js';
 
 /** How long the owner of a queried SRV record has to answer before we check it ourselves. */
 export const POOF_WAIT_MS = 500;
+/** How long a peer that sent a goodbye has to prove it is still alive (see 'removed'). */
+export const GOODBYE_CHECK_MS = 700;
 
 export interface DiscoveryOptions {
   nodeId: string;
@@ -62,6 +65,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
   const browser = new ServiceBrowser(opts.browser);
   const table = new PeerTable({ selfNodeId: opts.nodeId, fleetId: opts.fleetId, key: opts.fleetKey });
   const client = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: HEARTBEAT_TIMEOUT_MS, onFailure: (p, reason) => log.debug({ peer: p.nodeId, reason }, 'heartbeat failed') });
+  const goodbyeCheck = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: GOODBYE_CHECK_MS });
   const liveness = new LivenessMonitor(table, {
     ...DEFAULT_LIVENESS,
     selfNodeId: opts.nodeId,
@@ -72,17 +76,54 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
         ? log.warn('liveness: heartbeats to several peers time out at once; suspecting this node is overloaded or cut off, not counting timeouts against peers')
         : log.info('liveness: heartbeats answered again; counting timeouts again'),
     // Sent three times (now, +1 s, +3 s), like RFC 6762 §10.5 expects repeated queries: one
-    // multicast packet can be lost on a busy LAN or host.
-    announceSuspicion: (p) => {
-      browser.queryInstance(p.serviceKey);
-      for (const ms of [1000, 3000]) setTimeout(() => browser.queryInstance(p.serviceKey), ms).unref();
+    // multicast packet can be lost on a busy LAN or host. A `down` query carries our signed
+    // down notice, so the whole fleet drops the peer at once (down-notice.ts).
+    announceSuspicion: (p, what) => {
+      log.debug({ peer: p.nodeId, what, generation: p.generation }, `telling the LAN: ${p.instance} ${what}`);
+      const notice = what === 'down' ? downNoticeToTxt(signDownNotice(opts.fleetKey, { subject: p.nodeId, generation: p.generation, reporter: opts.nodeId, fleetId: opts.fleetId })) : undefined;
+      browser.queryInstance(p.serviceKey, notice);
+      for (const ms of [1000, 3000]) setTimeout(() => browser.queryInstance(p.serviceKey, notice), ms).unref();
     },
+  });
+  // A verified down notice from a peer's ring monitor: drop the peer now; one about us (as we
+  // are now): re-announce with a higher generation, which makes the notice stale everywhere.
+  let refutedUpTo = -1;
+  browser.on('down-notice', (strings, iface) => {
+    let notice: DownNotice;
+    try {
+      notice = downNoticeFromTxt(strings);
+    } catch (e) {
+      return table.rejectNotice({ instance: DOWN_NOTICE_NAME, problem: `${errorMessage(e).replace(/\n\s*/g, ' ')} (on ${iface})` });
+    }
+    const verdict = judgeDownNotice(notice, {
+      selfNodeId: opts.nodeId,
+      fleetId: opts.fleetId,
+      key: opts.fleetKey,
+      ownGeneration: Math.max(generation, refutedUpTo + 1),
+      liveGeneration: (id) => table.get(id)?.generation,
+    });
+    if (verdict === 'other-fleet' || verdict === 'bad-mac') {
+      return table.rejectNotice({ instance: DOWN_NOTICE_NAME, nodeId: notice.subject, problem: verdict === 'bad-mac' ? 'MAC does not verify with the fleet key' : `fleet ID ${notice.fleetId} is not ours` });
+    }
+    log.debug({ peer: notice.subject, reporter: notice.reporter, generation: notice.generation, verdict }, `down notice: ${verdict}`);
+    if (verdict === 'mark-down') {
+      table.markDown(notice.subject, 'reported');
+    } else if (verdict === 'refute') {
+      refutedUpTo = notice.generation;
+      log.warn({ reporter: notice.reporter, generation: notice.generation }, `reported down by ${notice.reporter} while alive: re-announcing with a higher generation`);
+      serial('refuting a down notice', async () => {
+        generation = await counter.next();
+        advertiser.update(fieldsFrom(opts, opts.state.current, generation));
+      });
+    }
   });
   // Passive observation of failures (RFC 6762 §10.5): a query for a peer's SRV record that
   // its owner does not answer within POOF_WAIT_MS means someone asks after a dead peer (a
   // live one answers routine refresh queries at once): check it ourselves. A query for a peer
   // we already hold as down may mean it is back: check it now.
-  browser.on('instance-query', (key) => {
+  browser.on('instance-query', (key, noticed) => {
+    // A query that carried a down notice was dealt with by the notice (verified or not).
+    if (noticed) return;
     const found = table.byServiceKey(key);
     if (!found) return;
     if (!found.live) return liveness.suspect(found.peer.nodeId);
@@ -93,7 +134,20 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     timer.unref();
   });
   browser.on('service', (svc) => table.observe(svc));
-  browser.on('removed', (key, reason) => table.removeService(key, reason));
+  // Goodbyes are unauthenticated multicast: anyone could send one for any instance. Before
+  // dropping a live peer on a goodbye, ask it (authenticated heartbeat, short timeout): a
+  // node that really stops fails its heartbeats first (503) or refuses, so a real goodbye
+  // still takes effect within a second; a forged one is counted and ignored.
+  browser.on('removed', (key, reason) => {
+    const found = reason === 'goodbye' ? table.byServiceKey(key) : undefined;
+    if (!found?.live) return table.removeService(key, reason);
+    const { peer } = found;
+    void goodbyeCheck.probe(peer).then((outcome) => {
+      if (outcome !== 'alive') return table.removeService(key, reason);
+      if (table.get(peer.nodeId)?.serviceKey !== key) return;
+      table.rejectGoodbye({ instance: peer.instance, nodeId: peer.nodeId, problem: 'goodbye received, but the peer answered its heartbeat' });
+    });
+  });
   browser.on('error', (err) => log.debug({ err: errorMessage(err) }, 'mDNS socket error'));
   table.on('peer-up', (p) => log.info({ peer: p.nodeId, instance: p.instance, state: p.state, addresses: p.addresses.map((a) => a.address) }, `peer up: ${p.instance}`));
   table.on('peer-changed', (p, prev) => log.info({ peer: p.nodeId, state: p.state, was: prev.state, generation: p.generation }, `peer changed: ${p.instance}`));
@@ -147,6 +201,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
       await advertiser.stop();
       await browser.stop();
       client.close();
+      goodbyeCheck.close();
     },
   };
 }

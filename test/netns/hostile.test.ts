@@ -1,13 +1,14 @@
 /**
  * Adverts that must not get into the peer table, sent over a real LAN by a third host:
  * a forged advert (right fleet ID, wrong key), a tampered field, a replayed older generation,
- * another fleet's advert; and a flood from one source, which is rate-limited while the node
+ * another fleet's advert; a forged goodbye for a live peer; and a flood from one source, which is rate-limited while the node
  * keeps working.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import dnsPacket from 'dns-packet';
 import { fileURLToPath } from 'node:url';
 import { fleetId, fleetKeyBytes } from '../../src/config/fleet.js';
 import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
@@ -70,6 +71,27 @@ test('forged, tampered, replayed and other-fleet adverts are rejected and counte
     assert.equal(t.counters.stale, 1);
     assert.equal(t.counters.otherFleet, 1);
   }
+});
+
+test('a forged goodbye for a live peer is counted and does not drop it', { skip }, async () => {
+  const fqdn = 'nuc-n2._nucmesh._tcp.local';
+  const goodbye = dnsPacket.encode({
+    type: 'response',
+    flags: dnsPacket.AUTHORITATIVE_ANSWER,
+    answers: [
+      { type: 'PTR', name: '_nucmesh._tcp.local', ttl: 0, data: fqdn },
+      { type: 'SRV', name: fqdn, ttl: 0, flush: true, data: { target: 'nuc-n2.local', port: 8443 } },
+    ],
+  });
+  const since = n1.logs().length;
+  await inject('goodbye', [goodbye]);
+  const t = await waitFor('n1 to count the forged goodbye', async () => {
+    const s = await tableOf(n1);
+    return s.counters.spoofedGoodbye >= 1 ? s : undefined;
+  }, 5000, 100);
+  assert.ok(t.peers.some((p) => p.nodeId === 'n2'), 'n2 still a peer');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(n1.logs().slice(since).filter((l) => /^peer down: nuc-n2/.test(String(l['msg']))).length, 0, 'n2 was dropped');
 });
 
 test('a flood of adverts from one source is rate-limited and the node keeps working', { skip }, async () => {

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import dnsPacket, { type Answer } from 'dns-packet';
 import { advertToTxt, type AdvertFields } from '../../src/discovery/advert.js';
 import { signAdvert } from '../../src/discovery/signature.js';
+import { DOWN_NOTICE_NAME, downNoticeToTxt, type DownNotice } from '../../src/discovery/down-notice.js';
 
 export function advertFields(nodeId: string, fleetId: string, generation: number, more: Partial<AdvertFields> = {}): AdvertFields {
   return { version: 1, nodeId, fleetId, state: 'forming', clusterId: '', generation, ...more };
@@ -29,4 +30,15 @@ export function signedTxt(key: Buffer, instance: string, f: AdvertFields): Recor
 export function writePackets(file: string, packets: Buffer[]): string {
   writeFileSync(file, JSON.stringify(packets.map((p) => p.toString('base64'))));
   return file;
+}
+
+/** A query for `instance`'s SRV record carrying a down notice in its additional section (down-notice.ts). */
+export function noticeQuery(instance: string, notice: DownNotice): Buffer {
+  return dnsPacket.encode({
+    type: 'query',
+    id: 0,
+    flags: 0,
+    questions: [{ type: 'SRV', name: `${instance}._nucmesh._tcp.local` }],
+    additionals: [{ type: 'TXT', name: DOWN_NOTICE_NAME, ttl: 120, data: downNoticeToTxt(notice) }],
+  });
 }

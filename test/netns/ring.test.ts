@@ -25,17 +25,21 @@ test('a killed node is dropped by all five others, monitors or not, within 10 s'
     nodes.set(id, startNode(lab!, id, fleet.file, path.join(fleet.dir, id), id));
   }
   for (const id of ids) await waitFor(`${id} to see all 5 others`, async () => ((await tableOf(nodes.get(id) as Spawned)).peers.length === 5 ? true : undefined), 30_000, 300);
-  // r1 is monitored by r6, r5, r4 (its ring predecessors); r2 and r3 learn by the POOF query.
+  // r1 is monitored by r6, r5, r4 (its ring predecessors), which probe it; r2 and r3 do not
+  // probe it and learn from the monitors' signed down notice.
   const since = new Map(ids.map((id) => [id, (nodes.get(id) as Spawned).logs().length]));
   const t0 = performance.now();
   (nodes.get('r1') as Spawned).child.kill('SIGKILL');
   const times: Record<string, number> = {};
+  const reasons: Record<string, string> = {};
   await Promise.all(
     ids.slice(1).map(async (id) => {
-      await logged(nodes.get(id) as Spawned, /^peer down: nuc-r1 \(liveness\)/, 15_000, since.get(id));
+      const line = await logged(nodes.get(id) as Spawned, /^peer down: nuc-r1 \((liveness|reported)\)/, 15_000, since.get(id));
       times[id] = Math.round(performance.now() - t0);
+      reasons[id] = String(line['reason']);
     }),
   );
-  console.log(`# detection per node (ms): ${JSON.stringify(times)}`);
+  console.log(`# detection per node (ms): ${JSON.stringify(times)}; reasons ${JSON.stringify(reasons)}`);
   for (const [id, ms] of Object.entries(times)) assert.ok(ms <= 10_000, `${id} took ${ms} ms`);
+  assert.deepEqual([reasons['r2'], reasons['r3']], ['reported', 'reported'], 'the non-monitors learn from the down notice');
 });

@@ -125,6 +125,10 @@ describe('build-image.sh: k3s', { skip }, () => {
     assert.equal(rootFileMode(img, '/root/.ssh/authorized_keys'), 0o600);
     assert.ok(listRootDir(img, '/etc/systemd/system/multi-user.target.wants').includes('ssh.service'));
     assert.match(readRootFile(img, '/etc/ssh/sshd_config.d/nucmesh.conf')?.toString() ?? '', /^PasswordAuthentication no$/m);
+    // mDNS sockets may grow their receive buffers to 2 MiB (Debian caps them at 208 KiB).
+    assert.match(readRootFile(img, '/etc/sysctl.d/60-nucmesh.conf')?.toString() ?? '', /^net\.core\.rmem_max = 2097152$/m);
+    // The agent runs with a small V8 young generation (≈ 20 MB less resident memory).
+    assert.match(readRootFile(img, '/etc/default/nucmesh')?.toString() ?? '', /^NODE_OPTIONS=--max-semi-space-size=2$/m);
     // Every output is listed in SHA256SUMS with its real sum.
     const sums = readFileSync(path.join(out, 'SHA256SUMS'), 'utf8');
     assert.match(sums, new RegExp(`^${sha256(readFileSync(img))}  ${path.basename(img)}$`, 'm'));

@@ -43,7 +43,7 @@ test('other fleet, forged, tampered and replayed adverts are kept out and counte
   t.observe(svc('n4', { generation: 4, state: 'server' })); // replay of an older (validly signed) advert
   t.observe(svc('n4', { generation: 5, state: 'agent' })); // same generation, different content
   t.observe({ ...svc('n5', {}), txt: [Buffer.from('hello=world')] }); // not an advert at all (e.g. avahi-publish)
-  assert.deepEqual(t.counters, { otherFleet: 1, badSignature: 2, stale: 2, invalid: 1, tableFull: 0 });
+  assert.deepEqual(t.counters, { otherFleet: 1, badSignature: 2, stale: 2, invalid: 1, tableFull: 0, badNotice: 0, spoofedGoodbye: 0 });
   assert.deepEqual(events, ['up n4 forming']);
   assert.equal(t.get('n4')?.generation, 5);
 });

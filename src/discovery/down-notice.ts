@@ -1,0 +1,114 @@
+/**
+ * Down notices: how a ring monitor tells the whole LAN, at once, that it found a peer dead.
+ *
+ * Only a peer's K ring monitors probe it often, so without a notice the other N−1−K nodes
+ * would each have to confirm a death with heartbeats of their own (slow under load, and a
+ * herd on the dead peer's address). A monitor that marks a peer down already multicasts a
+ * query for the peer's SRV record (RFC 6762 §10.5); the notice rides in that query's
+ * additional section as one TXT record named `_down._nucmesh._tcp.local`:
+ *
+ *   v=1  id=<the dead peer's node ID>  g=<its advert generation>  by=<the monitor's node ID>
+ *   fl=<fleet ID>  mac=<HMAC-SHA256(fleet key, canonical fields), base64url>
+ *
+ * Other mDNS implementations ignore a query's additional records. A receiver acts only on a
+ * notice whose MAC verifies with the fleet key (a stranger cannot evict anyone), and only
+ * when it names the generation the peer holds now or a later one (an older notice is stale). There is no
+ * clock and no nonce: a replayed notice can only repeat a verdict a fleet member once made
+ * about that same incarnation, and the peer itself answers any notice about its current
+ * generation by re-announcing with a higher one (as in SWIM's refutation), which makes every
+ * earlier notice about it stale. A live peer that was wrongly reported is thus back within one
+ * announcement. Pure functions; no I/O.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import { parseTxtStrings } from './advert.js';
+import { SERVICE_DOMAIN } from './constants.js';
+
+export const DOWN_NOTICE_NAME = `_down.${SERVICE_DOMAIN}`;
+const DOMAIN = 'nucmesh down v1';
+const NODE_ID = /^[0-9a-z][0-9a-z-]{0,62}$/;
+const FLEET_ID = /^[0-9a-f]{16}$/;
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+const MAC = /^[A-Za-z0-9_-]{43}$/;
+
+export interface DownNoticeFields {
+  /** The node reported dead. */
+  subject: string;
+  /** The subject's advert generation the reporter last verified. */
+  generation: number;
+  /** The reporting node (a ring monitor of the subject). */
+  reporter: string;
+  fleetId: string;
+}
+
+export interface DownNotice extends DownNoticeFields {
+  mac: string;
+}
+
+function canonical(f: DownNoticeFields): string {
+  return JSON.stringify([DOMAIN, f.fleetId, f.subject, f.generation, f.reporter]);
+}
+
+export function signDownNotice(key: Buffer, f: DownNoticeFields): DownNotice {
+  return { ...f, mac: createHmac('sha256', key).update(canonical(f)).digest('base64url') };
+}
+
+export function verifyDownNotice(key: Buffer, n: DownNotice): boolean {
+  const expected = createHmac('sha256', key).update(canonical(n)).digest();
+  const given = Buffer.from(n.mac, 'base64url');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The TXT strings of a notice, as they go on the wire. */
+export function downNoticeToTxt(n: DownNotice): Buffer[] {
+  return [`v=1`, `id=${n.subject}`, `g=${n.generation}`, `by=${n.reporter}`, `fl=${n.fleetId}`, `mac=${n.mac}`].map((s) => Buffer.from(s));
+}
+
+/** Parse TXT strings as a notice. Throws ValidationError naming every bad field. */
+export function downNoticeFromTxt(strings: readonly (Buffer | string)[]): DownNotice {
+  const { txt, issues } = parseTxtStrings(strings);
+  const all: ValidationIssue[] = [...issues];
+  const field = (key: string, re: RegExp, what: string): string => {
+    const v = txt[key];
+    if (v === undefined) all.push({ path: `/notice/${key}`, message: 'missing' });
+    else if (!re.test(v)) all.push({ path: `/notice/${key}`, message: `expected ${what}` });
+    return v ?? '';
+  };
+  const v = field('v', /^1$/, 'protocol version 1');
+  const subject = field('id', NODE_ID, 'a node ID');
+  const generation = field('g', DECIMAL, 'a generation (a whole number)');
+  const reporter = field('by', NODE_ID, 'a node ID');
+  const fleetId = field('fl', FLEET_ID, 'a fleet ID (16 hex digits)');
+  const mac = field('mac', MAC, 'a base64url HMAC-SHA256 (43 characters)');
+  if (all.length > 0) throw new ValidationError('down notice', all);
+  void v;
+  return { subject, generation: Number(generation), reporter, fleetId, mac };
+}
+
+/**
+ * What a node does with a notice. `refute`: it is about us, as we are now: re-announce with a
+ * higher generation. `mark-down`: drop the live peer. Everything else is ignored (and the
+ * rejections counted by the caller).
+ */
+export type NoticeVerdict = 'refute' | 'mark-down' | 'other-fleet' | 'bad-mac' | 'stale' | 'not-live' | 'self-report';
+
+export interface NoticeContext {
+  selfNodeId: string;
+  fleetId: string;
+  key: Buffer;
+  /** Our own current advert generation. */
+  ownGeneration: number;
+  /** The generation of the subject as a live peer in our table, if it is one. */
+  liveGeneration(nodeId: string): number | undefined;
+}
+
+export function judgeDownNotice(n: DownNotice, ctx: NoticeContext): NoticeVerdict {
+  if (n.fleetId !== ctx.fleetId) return 'other-fleet';
+  if (!verifyDownNotice(ctx.key, n)) return 'bad-mac';
+  if (n.reporter === n.subject) return 'self-report';
+  if (n.subject === ctx.selfNodeId) return n.generation >= ctx.ownGeneration ? 'refute' : 'stale';
+  const live = ctx.liveGeneration(n.subject);
+  if (live === undefined) return 'not-live';
+  // A notice about a newer incarnation than ours (we missed an update) kills ours too.
+  return n.generation >= live ? 'mark-down' : 'stale';
+}
