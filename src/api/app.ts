@@ -2,12 +2,14 @@
  * The node's HTTP API as a Fastify app, built from its dependencies (no globals, no I/O of
  * its own), so tests use `app.inject` and the server module only listens.
  * Routes: GET /v1/health (no auth, no secrets), POST /v1/heartbeat (challenge–response proof
- * of the fleet key, for peer liveness).
+ * of the fleet key, for peer liveness), POST /v1/down-notice (a ring monitor's notice that a
+ * peer is dead, authenticated by its own MAC with the fleet key).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { NodeStateName } from '../firstboot/node-state.js';
 import { heartbeatProof } from './heartbeat-proof.js';
-import { ErrorResponse, HealthResponse, HeartbeatRequest, HeartbeatResponse } from './schemas.js';
+import type { DownNotice, NoticeVerdict } from '../discovery/down-notice.js';
+import { DownNoticeRequest, DownNoticeResponse, ErrorResponse, HealthResponse, HeartbeatRequest, HeartbeatResponse } from './schemas.js';
 
 export interface ApiDeps {
   nodeId: string;
@@ -19,6 +21,8 @@ export interface ApiDeps {
   generation(): number;
   /** True once the node is shutting down: heartbeats then fail so peers drop it at once. */
   stopping(): boolean;
+  /** Judge and apply a down notice; undefined while discovery is not running. */
+  downNotice?(notice: DownNotice): NoticeVerdict | undefined;
 }
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
@@ -38,6 +42,18 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       if (deps.stopping()) return reply.code(503).send({ code: 'E_STOPPING', message: 'node is shutting down' });
       const generation = deps.generation();
       return { nodeId: deps.nodeId, generation, state: deps.state(), proof: heartbeatProof(deps.fleetKey, req.body.nonce, deps.nodeId, generation) };
+    },
+  );
+
+  app.post<{ Body: DownNoticeRequest }>(
+    '/v1/down-notice',
+    { schema: { body: DownNoticeRequest, response: { 200: DownNoticeResponse, 403: ErrorResponse, 503: ErrorResponse } } },
+    async (req, reply) => {
+      const verdict = deps.downNotice?.(req.body);
+      if (verdict === undefined) return reply.code(503).send({ code: 'E_NOT_READY', message: 'discovery is not running' });
+      if (verdict === 'bad-mac') return reply.code(403).send({ code: 'E_BAD_NOTICE', message: 'the notice MAC does not verify with the fleet key' });
+      if (verdict === 'other-fleet') return reply.code(403).send({ code: 'E_BAD_NOTICE', message: `fleet ID ${req.body.fleetId} is not ours` });
+      return { verdict };
     },
   );
 

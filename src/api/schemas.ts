@@ -33,3 +33,23 @@ export const HeartbeatResponse = Type.Object(
 export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
 
 export const ErrorResponse = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });
+
+const NodeId = Type.String({ pattern: '^[0-9a-z][0-9a-z-]{0,62}$', description: 'a node ID' });
+
+/** A ring monitor's signed down notice (see src/discovery/down-notice.ts), sent to every peer. */
+export const DownNoticeRequest = Type.Object(
+  {
+    subject: NodeId,
+    generation: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    reporter: NodeId,
+    fleetId: Type.String({ pattern: '^[0-9a-f]{16}$', description: 'the fleet ID (16 hex digits)' }),
+    mac: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'base64url HMAC-SHA256 with the fleet key' }),
+  },
+  { additionalProperties: false },
+);
+export type DownNoticeRequest = Static<typeof DownNoticeRequest>;
+
+export const DownNoticeResponse = Type.Object(
+  { verdict: Type.Union(['refute', 'mark-down', 'stale', 'not-live', 'self-report'].map((v) => Type.Literal(v))) },
+  { additionalProperties: false },
+);

@@ -9,10 +9,13 @@
  *   timeouts are ambiguous (an overloaded peer looks like a gone one) and need
  *   `unknownsToDown` in a row. Each node thus sends about K / interval probes per second, and
  *   receives as many, whatever the fleet size.
- * - Telling the others: a monitor that marks a peer down multicasts a query for the peer's
- *   SRV record (RFC 6762 §10.5) carrying a down notice signed with the fleet key
- *   (down-notice.ts); every other node verifies it and drops the peer at once, and a live
- *   peer that was wrongly reported refutes it by re-announcing with a higher generation.
+ * - Telling the others: a node whose own probes find a peer dead multicasts a query for the
+ *   peer's SRV record (RFC 6762 §10.5) carrying a down notice signed with the fleet key
+ *   (down-notice.ts), and posts the notice to every peer over HTTP; every other node verifies
+ *   it and drops the peer at once, and a live peer that was wrongly reported refutes it by
+ *   re-announcing with a higher generation. Each monitor announces a death it confirmed
+ *   itself once, even if a notice got there first: three independent sources, since one
+ *   overloaded monitor's packets may not get out.
  * - Passive observation ("POOF"): a plain SRV query (no notice) that goes unanswered for
  *   0.5 s (a live peer answers at once) makes a node check that peer itself (`suspect`); a
  *   query for a peer held as down (it may be back) too. Such a query alone never marks
@@ -103,6 +106,8 @@ export class LivenessMonitor {
   #timer: NodeJS.Timeout | undefined;
   #selfSuspected = false;
   readonly #history = new ProbeHistory();
+  /** Peers whose death this node confirmed with its own probes (and announced), until they answer again. */
+  readonly #confirmedDead = new Set<string>();
   probesSent = 0;
   probesFailed = 0;
   /** Timeouts not counted against a peer because we suspected ourselves. */
@@ -163,6 +168,7 @@ export class LivenessMonitor {
     const sweep = this.sweepMs(all.length);
     const ids = new Set(all.map((p) => p.nodeId));
     for (const id of this.#tracks.keys()) if (!ids.has(id)) this.#tracks.delete(id);
+    for (const id of this.#confirmedDead) if (!ids.has(id)) this.#confirmedDead.delete(id);
     for (const peer of all) {
       const interval = mine.has(peer.nodeId) ? this.#opts.intervalMs : sweep;
       let t = this.#tracks.get(peer.nodeId);
@@ -216,6 +222,7 @@ export class LivenessMonitor {
     if (outcome === 'alive') {
       t.failures = 0;
       t.dead = 0;
+      this.#confirmedDead.delete(peer.nodeId);
       t.nextAt = now + interval * (0.9 + Math.random() * 0.2);
       const wasDown = !this.#table.get(peer.nodeId);
       this.#table.markAlive(peer.nodeId);
@@ -229,8 +236,11 @@ export class LivenessMonitor {
       t.failures = 0;
       t.dead = 0;
       t.nextAt = now + interval;
-      if (this.#table.get(peer.nodeId)) {
-        this.#table.markDown(peer.nodeId, 'liveness');
+      // Announce a death we confirmed ourselves once, even when someone's notice already made
+      // us drop the peer: each of its ring monitors is then an independent source of the news.
+      if (this.#table.get(peer.nodeId)) this.#table.markDown(peer.nodeId, 'liveness');
+      if (!this.#confirmedDead.has(peer.nodeId)) {
+        this.#confirmedDead.add(peer.nodeId);
         this.#opts.announceSuspicion?.(peer, 'down');
       }
     } else {

@@ -43,6 +43,7 @@ export async function startNodeDiscovery(o: NodeDiscoveryOptions): Promise<NodeD
     state: () => o.state.current.state,
     generation: () => discovery?.generation() ?? 0,
     stopping: () => stopping,
+    downNotice: (n) => discovery?.applyNotice(n),
   });
   const api = await startApiServer(app, o.config.api.bind, o.apiPort ?? o.config.api.port);
   o.log.info({ port: api.port, bind: o.config.api.bind }, 'API listening');

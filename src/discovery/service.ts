@@ -9,7 +9,8 @@ import { errorMessage } from '../errors.js';
 import type { AdvertFields } from './advert.js';
 import { Advertiser } from './advertiser.js';
 import { ServiceBrowser, type BrowserOptions } from './browser.js';
-import { DOWN_NOTICE_NAME, downNoticeFromTxt, downNoticeToTxt, judgeDownNotice, signDownNotice, type DownNotice } from './down-notice.js';
+import { DOWN_NOTICE_NAME, downNoticeFromTxt, downNoticeToTxt, judgeDownNotice, signDownNotice, type DownNotice, type NoticeVerdict } from './down-notice.js';
+import { createNoticeFanout } from './notice-fanout.js';
 import { PROTOCOL_VERSION } from './constants.js';
 import { GenerationCounter } from './generation.js';
 import { createHeartbeatClient } from './heartbeat-client.js';
@@ -47,6 +48,8 @@ export interface DiscoveryService {
   advertiser: Advertiser;
   liveness: LivenessMonitor;
   generation(): number;
+  /** Judge and apply a down notice received over HTTP (`POST /v1/down-notice`). */
+  applyNotice(notice: DownNotice): NoticeVerdict;
   /** Mark the node as stopping (heartbeats fail from now on), send goodbyes, close everything. */
   stop(): Promise<void>;
 }
@@ -65,6 +68,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
   const browser = new ServiceBrowser(opts.browser);
   const table = new PeerTable({ selfNodeId: opts.nodeId, fleetId: opts.fleetId, key: opts.fleetKey });
   const client = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: HEARTBEAT_TIMEOUT_MS, onFailure: (p, reason) => log.debug({ peer: p.nodeId, reason }, 'heartbeat failed') });
+  const fanout = createNoticeFanout({ timeoutMs: HEARTBEAT_TIMEOUT_MS });
   const goodbyeCheck = createHeartbeatClient({ key: opts.fleetKey, timeoutMs: GOODBYE_CHECK_MS });
   const liveness = new LivenessMonitor(table, {
     ...DEFAULT_LIVENESS,
@@ -80,21 +84,22 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     // down notice, so the whole fleet drops the peer at once (down-notice.ts).
     announceSuspicion: (p, what) => {
       log.debug({ peer: p.nodeId, what, generation: p.generation }, `telling the LAN: ${p.instance} ${what}`);
-      const notice = what === 'down' ? downNoticeToTxt(signDownNotice(opts.fleetKey, { subject: p.nodeId, generation: p.generation, reporter: opts.nodeId, fleetId: opts.fleetId })) : undefined;
-      browser.queryInstance(p.serviceKey, notice);
-      for (const ms of [1000, 3000]) setTimeout(() => browser.queryInstance(p.serviceKey, notice), ms).unref();
+      const signed = what === 'down' ? signDownNotice(opts.fleetKey, { subject: p.nodeId, generation: p.generation, reporter: opts.nodeId, fleetId: opts.fleetId }) : undefined;
+      const txt = signed ? downNoticeToTxt(signed) : undefined;
+      browser.queryInstance(p.serviceKey, txt);
+      for (const ms of [1000, 3000]) setTimeout(() => browser.queryInstance(p.serviceKey, txt), ms).unref();
+      // And over TCP to every live peer: multicast alone can be lost (notice-fanout.ts).
+      if (signed) {
+        const peers = table.list().filter((x) => x.nodeId !== p.nodeId);
+        void fanout.send(peers, signed).then((r) => log.info({ peer: p.nodeId, ...r }, `down notice for ${p.instance} delivered to ${r.delivered} of ${peers.length} peers over HTTP`));
+      }
     },
   });
-  // A verified down notice from a peer's ring monitor: drop the peer now; one about us (as we
-  // are now): re-announce with a higher generation, which makes the notice stale everywhere.
+  // A verified down notice from a peer's ring monitor (by multicast or by HTTP): drop the peer
+  // now; one about us (as we are now): re-announce with a higher generation, which makes the
+  // notice stale everywhere.
   let refutedUpTo = -1;
-  browser.on('down-notice', (strings, iface) => {
-    let notice: DownNotice;
-    try {
-      notice = downNoticeFromTxt(strings);
-    } catch (e) {
-      return table.rejectNotice({ instance: DOWN_NOTICE_NAME, problem: `${errorMessage(e).replace(/\n\s*/g, ' ')} (on ${iface})` });
-    }
+  const applyNotice = (notice: DownNotice, via: 'mdns' | 'http'): NoticeVerdict => {
     const verdict = judgeDownNotice(notice, {
       selfNodeId: opts.nodeId,
       fleetId: opts.fleetId,
@@ -102,11 +107,10 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
       ownGeneration: Math.max(generation, refutedUpTo + 1),
       liveGeneration: (id) => table.get(id)?.generation,
     });
+    log.debug({ peer: notice.subject, reporter: notice.reporter, generation: notice.generation, verdict, via }, `down notice: ${verdict}`);
     if (verdict === 'other-fleet' || verdict === 'bad-mac') {
-      return table.rejectNotice({ instance: DOWN_NOTICE_NAME, nodeId: notice.subject, problem: verdict === 'bad-mac' ? 'MAC does not verify with the fleet key' : `fleet ID ${notice.fleetId} is not ours` });
-    }
-    log.debug({ peer: notice.subject, reporter: notice.reporter, generation: notice.generation, verdict }, `down notice: ${verdict}`);
-    if (verdict === 'mark-down') {
+      table.rejectNotice({ instance: DOWN_NOTICE_NAME, nodeId: notice.subject, problem: verdict === 'bad-mac' ? `MAC does not verify with the fleet key (${via})` : `fleet ID ${notice.fleetId} is not ours (${via})` });
+    } else if (verdict === 'mark-down') {
       table.markDown(notice.subject, 'reported');
     } else if (verdict === 'refute') {
       refutedUpTo = notice.generation;
@@ -116,11 +120,17 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
         advertiser.update(fieldsFrom(opts, opts.state.current, generation));
       });
     }
+    return verdict;
+  };
+  browser.on('down-notice', (strings, iface) => {
+    let notice: DownNotice;
+    try {
+      notice = downNoticeFromTxt(strings);
+    } catch (e) {
+      return table.rejectNotice({ instance: DOWN_NOTICE_NAME, problem: `${errorMessage(e).replace(/\n\s*/g, ' ')} (on ${iface})` });
+    }
+    applyNotice(notice, 'mdns');
   });
-  // Passive observation of failures (RFC 6762 §10.5): a query for a peer's SRV record that
-  // its owner does not answer within POOF_WAIT_MS means someone asks after a dead peer (a
-  // live one answers routine refresh queries at once): check it ourselves. A query for a peer
-  // we already hold as down may mean it is back: check it now.
   browser.on('instance-query', (key, noticed) => {
     // A query that carried a down notice was dealt with by the notice (verified or not).
     if (noticed) return;
@@ -193,6 +203,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     advertiser,
     liveness,
     generation: () => generation,
+    applyNotice: (n) => applyNotice(n, 'http'),
     async stop() {
       opts.state.off('change', onState);
       watcher.stop();
@@ -202,6 +213,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
       await browser.stop();
       client.close();
       goodbyeCheck.close();
+      fanout.close();
     },
   };
 }

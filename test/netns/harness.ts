@@ -164,6 +164,15 @@ export class NetnsLab {
     execFileSync('ip', ['netns', 'exec', this.host(hostName).netns, 'tc', 'qdisc', 'replace', 'dev', ifname, 'root', 'netem', ...params], { stdio: 'ignore' });
   }
 
+  /** Drop every mDNS packet (UDP port 5353) arriving at a host: it hears no multicast at all, TCP still works. */
+  blockMdnsInput(hostName: string): void {
+    const ns = this.host(hostName).netns;
+    const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { stdio: 'ignore' });
+    nft('add', 'table', 'inet', 'nmmdns');
+    nft('add', 'chain', 'inet', 'nmmdns', 'in', '{ type filter hook input priority 0; }');
+    nft('add', 'rule', 'inet', 'nmmdns', 'in', 'udp', 'dport', '5353', 'drop');
+  }
+
   /**
    * Random packet loss on a host's interface, both directions, with nftables (works where the
    * kernel has no netem qdisc, as on the build machine; nftables cannot add delay).
@@ -193,9 +202,16 @@ export class NetnsLab {
     child.stdin?.on('error', () => undefined);
     let out = '';
     let err = '';
+    // Unparsed tail of stdout: logs() parses only what arrived since, never the whole output
+    // (benchmarks poll the logs of 50 nodes many times a second; searching the whole string
+    // each time cost the parent so much CPU that children blocked writing to their pipes).
+    let pending = '';
     const parsed: Record<string, unknown>[] = [];
-    let parsedUpTo = 0;
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      const text = d.toString();
+      out += text;
+      pending += text;
+    });
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
       this.#children.delete(child);
@@ -206,10 +222,9 @@ export class NetnsLab {
       stdout: () => out,
       stderr: () => err,
       logs: () => {
-        // Parsed incrementally: benchmarks poll the logs of 50 nodes many times a second.
-        const end = out.lastIndexOf('\n') + 1;
-        if (end > parsedUpTo) {
-          for (const l of out.slice(parsedUpTo, end).split('\n')) {
+        const end = pending.lastIndexOf('\n') + 1;
+        if (end > 0) {
+          for (const l of pending.slice(0, end).split('\n')) {
             if (!l.startsWith('{')) continue;
             try {
               parsed.push(JSON.parse(l) as Record<string, unknown>);
@@ -217,7 +232,7 @@ export class NetnsLab {
               // not a log line
             }
           }
-          parsedUpTo = end;
+          pending = pending.slice(end);
         }
         return parsed;
       },

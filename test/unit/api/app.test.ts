@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { buildApp } from '../../../src/api/app.js';
+import { buildApp, type ApiDeps } from '../../../src/api/app.js';
+import { signDownNotice, type DownNotice } from '../../../src/discovery/down-notice.js';
 import { heartbeatProof, verifyHeartbeatProof } from '../../../src/api/heartbeat-proof.js';
 
 const key = randomBytes(32);
-const app = () => buildApp({ nodeId: 'n1', version: '9.9.9', fleetKey: key, state: () => 'forming', generation: () => 3, stopping: () => false });
+const app = (downNotice?: ApiDeps['downNotice']) =>
+  buildApp({ nodeId: 'n1', version: '9.9.9', fleetKey: key, state: () => 'forming', generation: () => 3, stopping: () => false, ...(downNotice ? { downNotice } : {}) });
 
 test('GET /v1/health answers without authentication and without secrets', async () => {
   const r = await app().inject({ method: 'GET', url: '/v1/health' });
@@ -31,5 +33,38 @@ test('a bad heartbeat request is a 400 that names the field', async () => {
     const r = await app().inject({ method: 'POST', url: '/v1/heartbeat', payload });
     assert.equal(r.statusCode, 400, JSON.stringify(payload));
     assert.match((r.json() as { message: string }).message, /nonce|additional/);
+  }
+});
+
+test('POST /v1/down-notice hands a well-formed notice to discovery and answers its verdict', async () => {
+  const notice = signDownNotice(key, { subject: 'b1', generation: 2, reporter: 'b9', fleetId: '0123456789abcdef' });
+  const seen: DownNotice[] = [];
+  const r = await app((n) => (seen.push(n), 'mark-down')).inject({ method: 'POST', url: '/v1/down-notice', payload: notice });
+  assert.equal(r.statusCode, 200);
+  assert.deepEqual(r.json(), { verdict: 'mark-down' });
+  assert.deepEqual(seen, [notice]);
+});
+
+test('POST /v1/down-notice: a notice that does not verify is a 403, before discovery runs a 503', async () => {
+  const notice = signDownNotice(key, { subject: 'b1', generation: 2, reporter: 'b9', fleetId: '0123456789abcdef' });
+  const bad = await app(() => 'bad-mac').inject({ method: 'POST', url: '/v1/down-notice', payload: notice });
+  assert.equal(bad.statusCode, 403);
+  assert.equal((bad.json() as { code: string }).code, 'E_BAD_NOTICE');
+  const early = await app().inject({ method: 'POST', url: '/v1/down-notice', payload: notice });
+  assert.equal(early.statusCode, 503);
+});
+
+test('a malformed down notice is a 400 that names the field', async () => {
+  const good = signDownNotice(key, { subject: 'b1', generation: 2, reporter: 'b9', fleetId: '0123456789abcdef' });
+  for (const [field, payload] of [
+    ['subject', { ...good, subject: 'B1!' }],
+    ['generation', { ...good, generation: -1 }],
+    ['mac', { ...good, mac: 'short' }],
+    ['fleetId', { ...good, fleetId: 'xyz' }],
+    ['reporter', { subject: good.subject, generation: good.generation, fleetId: good.fleetId, mac: good.mac }],
+  ] as const) {
+    const r = await app(() => 'mark-down').inject({ method: 'POST', url: '/v1/down-notice', payload });
+    assert.equal(r.statusCode, 400, field);
+    assert.match((r.json() as { message: string }).message, new RegExp(field), field);
   }
 });

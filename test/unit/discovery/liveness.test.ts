@@ -59,6 +59,32 @@ test('two failed heartbeats in a row mark a peer down and announce it; one failu
   assert.ok(t.get('flaky'));
 });
 
+test('a monitor announces a death it confirmed itself once, even when a notice already dropped the peer; again only after it came back', async () => {
+  const t = new PeerTable({ selfNodeId: 'me', fleetId: FLEET, key });
+  addPeer(t, 'dead');
+  let alive = false;
+  const announced: string[] = [];
+  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'me', intervalMs: 1000, retryMs: 0, probe: async () => alive, announceSuspicion: (p, what) => announced.push(`${p.nodeId} ${what}`) });
+  t.markDown('dead', 'reported'); // another monitor's notice got here first
+  for (let i = 0; i < 8; i++) {
+    m.tick(10_000 * (i + 1));
+    await flush();
+  }
+  assert.deepEqual(announced, ['dead down'], 'one announcement of our own, not one per failed probe');
+  alive = true;
+  for (let i = 8; i < 10; i++) {
+    m.tick(10_000 * (i + 1));
+    await flush();
+  }
+  assert.ok(t.get('dead'), 'back up after a heartbeat answered');
+  alive = false;
+  for (let i = 10; i < 16; i++) {
+    m.tick(10_000 * (i + 1));
+    await flush();
+  }
+  assert.deepEqual(announced, ['dead down', 'dead up', 'dead down']);
+});
+
 test('in a large fleet each node probes only its ring slice often, the rest within a small budget', async () => {
   const t = new PeerTable({ selfNodeId: 'n00', fleetId: FLEET, key });
   for (let i = 1; i < 50; i++) addPeer(t, `n${String(i).padStart(2, '0')}`);
