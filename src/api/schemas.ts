@@ -1,6 +1,8 @@
 /** Request and response schemas of the API routes (one per route and direction). */
 import { Type, type Static } from '@sinclair/typebox';
 import { NODE_STATES } from '../firstboot/node-state.js';
+import { FLEET_ID, NODE_ID, SIGNATURE } from '../discovery/advert.js';
+import { ACCEPTED_NOTICE_VERDICTS } from '../discovery/down-notice.js';
 
 const State = Type.Union(NODE_STATES.map((s) => Type.Literal(s)));
 
@@ -34,7 +36,7 @@ export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
 
 export const ErrorResponse = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });
 
-const NodeId = Type.String({ pattern: '^[0-9a-z][0-9a-z-]{0,62}$', description: 'a node ID' });
+const NodeId = Type.String({ pattern: NODE_ID.source, description: 'a node ID' });
 
 /** A ring monitor's signed down notice (see src/discovery/down-notice.ts), sent to every peer. */
 export const DownNoticeRequest = Type.Object(
@@ -42,14 +44,14 @@ export const DownNoticeRequest = Type.Object(
     subject: NodeId,
     generation: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     reporter: NodeId,
-    fleetId: Type.String({ pattern: '^[0-9a-f]{16}$', description: 'the fleet ID (16 hex digits)' }),
-    mac: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'base64url HMAC-SHA256 with the fleet key' }),
+    fleetId: Type.String({ pattern: FLEET_ID.source, description: 'the fleet ID (16 hex digits)' }),
+    mac: Type.String({ pattern: SIGNATURE.source, description: 'base64url HMAC-SHA256 with the fleet key' }),
   },
   { additionalProperties: false },
 );
 export type DownNoticeRequest = Static<typeof DownNoticeRequest>;
 
 export const DownNoticeResponse = Type.Object(
-  { verdict: Type.Union(['refute', 'mark-down', 'stale', 'not-live', 'self-report'].map((v) => Type.Literal(v))) },
+  { verdict: Type.Union(ACCEPTED_NOTICE_VERDICTS.map((v) => Type.Literal(v))) },
   { additionalProperties: false },
 );

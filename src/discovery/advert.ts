@@ -24,11 +24,13 @@ export interface SignedAdvert extends AdvertFields {
   signature: string;
 }
 
-const NODE_ID = /^[0-9a-z][0-9a-z-]{0,62}$/;
-const FLEET_ID = /^[0-9a-f]{16}$/;
+/** Wire formats shared by adverts, down notices and the API schemas. */
+export const NODE_ID = /^[0-9a-z][0-9a-z-]{0,62}$/;
+export const FLEET_ID = /^[0-9a-f]{16}$/;
 const CLUSTER_ID = /^[0-9a-z-]{0,64}$/;
-const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
-const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+/** A base64url HMAC-SHA256 (43 characters). */
+export const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+export const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
 /** The TXT key/value pairs of an advert, signature last. Keys are fixed, values validated. */
 export function advertToTxt(a: AdvertFields & { signature?: string }): Record<string, string> {

@@ -19,17 +19,14 @@
  * earlier notice about it stale. A live peer that was wrongly reported is thus back within one
  * announcement. Pure functions; no I/O.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { parseTxtStrings } from './advert.js';
+import { DECIMAL, FLEET_ID, NODE_ID, parseTxtStrings, SIGNATURE } from './advert.js';
 import { SERVICE_DOMAIN } from './constants.js';
+import { macMatches } from './signature.js';
 
 export const DOWN_NOTICE_NAME = `_down.${SERVICE_DOMAIN}`;
 const DOMAIN = 'nucmesh down v1';
-const NODE_ID = /^[0-9a-z][0-9a-z-]{0,62}$/;
-const FLEET_ID = /^[0-9a-f]{16}$/;
-const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
-const MAC = /^[A-Za-z0-9_-]{43}$/;
 
 export interface DownNoticeFields {
   /** The node reported dead. */
@@ -54,9 +51,7 @@ export function signDownNotice(key: Buffer, f: DownNoticeFields): DownNotice {
 }
 
 export function verifyDownNotice(key: Buffer, n: DownNotice): boolean {
-  const expected = createHmac('sha256', key).update(canonical(n)).digest();
-  const given = Buffer.from(n.mac, 'base64url');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return macMatches(createHmac('sha256', key).update(canonical(n)).digest(), n.mac);
 }
 
 /** The TXT strings of a notice, as they go on the wire. */
@@ -74,14 +69,13 @@ export function downNoticeFromTxt(strings: readonly (Buffer | string)[]): DownNo
     else if (!re.test(v)) all.push({ path: `/notice/${key}`, message: `expected ${what}` });
     return v ?? '';
   };
-  const v = field('v', /^1$/, 'protocol version 1');
+  field('v', /^1$/, 'protocol version 1');
   const subject = field('id', NODE_ID, 'a node ID');
   const generation = field('g', DECIMAL, 'a generation (a whole number)');
   const reporter = field('by', NODE_ID, 'a node ID');
   const fleetId = field('fl', FLEET_ID, 'a fleet ID (16 hex digits)');
-  const mac = field('mac', MAC, 'a base64url HMAC-SHA256 (43 characters)');
+  const mac = field('mac', SIGNATURE, 'a base64url HMAC-SHA256 (43 characters)');
   if (all.length > 0) throw new ValidationError('down notice', all);
-  void v;
   return { subject, generation: Number(generation), reporter, fleetId, mac };
 }
 
@@ -90,7 +84,10 @@ export function downNoticeFromTxt(strings: readonly (Buffer | string)[]): DownNo
  * higher generation. `mark-down`: drop the live peer. Everything else is ignored (and the
  * rejections counted by the caller).
  */
-export type NoticeVerdict = 'refute' | 'mark-down' | 'other-fleet' | 'bad-mac' | 'stale' | 'not-live' | 'self-report';
+export const NOTICE_VERDICTS = ['refute', 'mark-down', 'other-fleet', 'bad-mac', 'stale', 'not-live', 'self-report'] as const;
+export type NoticeVerdict = (typeof NOTICE_VERDICTS)[number];
+/** Verdicts on a notice that did verify (what `POST /v1/down-notice` answers with 200). */
+export const ACCEPTED_NOTICE_VERDICTS = NOTICE_VERDICTS.filter((v) => v !== 'other-fleet' && v !== 'bad-mac');
 
 export interface NoticeContext {
   selfNodeId: string;

@@ -22,14 +22,20 @@ export function probeAddress(peer: Pick<Peer, 'addresses'>): string | undefined 
   return (peer.addresses.find((a) => !a.address.includes(':')) ?? peer.addresses[0])?.address;
 }
 
+/** The `host` option for an HTTP request to a peer (IPv6 in brackets), or undefined without an address. */
+export function peerHost(peer: Pick<Peer, 'addresses'>): string | undefined {
+  const address = probeAddress(peer);
+  return address?.includes(':') ? `[${address}]` : address;
+}
+
 export function createHeartbeatClient(opts: HeartbeatClientOptions): { probe(peer: Peer): Promise<ProbeOutcome>; close(): void } {
   // HTTP keep-alive between probes; TCP keep-alive probes only after 60 s idle (1 s would send one every second).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 60_000 });
   return {
     close: () => agent.destroy(),
     probe(peer) {
-      const address = probeAddress(peer);
-      if (!address) return Promise.resolve('dead');
+      const host = peerHost(peer);
+      if (!host) return Promise.resolve('dead');
       const nonce = newNonce();
       const body = JSON.stringify({ nonce });
       return new Promise((resolve) => {
@@ -43,7 +49,7 @@ export function createHeartbeatClient(opts: HeartbeatClientOptions): { probe(pee
         };
         const failed = (code: string | undefined): void => finish(code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' ? 'dead' : 'unknown', code ?? 'error');
         const req = http.request(
-          { host: address.includes(':') ? `[${address}]` : address, port: peer.port, method: 'POST', path: '/v1/heartbeat', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          { host, port: peer.port, method: 'POST', path: '/v1/heartbeat', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
           (res) => {
             let text = '';
             res.setEncoding('utf8');

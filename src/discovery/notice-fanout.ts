@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { DownNotice } from './down-notice.js';
-import { probeAddress } from './heartbeat-client.js';
+import { peerHost } from './heartbeat-client.js';
 import type { Peer } from './peer-table.js';
 
 const RETRY_AFTER_MS = 1000;
@@ -20,10 +20,10 @@ export function createNoticeFanout(opts: { timeoutMs: number }): { send(peers: r
   const agent = new http.Agent({ keepAlive: false });
   const post = (peer: Peer, body: string): Promise<boolean> =>
     new Promise((resolve) => {
-      const address = probeAddress(peer);
-      if (!address) return resolve(false);
+      const host = peerHost(peer);
+      if (!host) return resolve(false);
       const req = http.request(
-        { host: address.includes(':') ? `[${address}]` : address, port: peer.port, method: 'POST', path: '/v1/down-notice', agent, timeout: opts.timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { host, port: peer.port, method: 'POST', path: '/v1/down-notice', agent, timeout: opts.timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode === 200));

@@ -27,7 +27,11 @@ export function signAdvert(key: Buffer, instance: string, fields: AdvertFields):
 }
 
 export function verifyAdvert(key: Buffer, instance: string, fields: AdvertFields, signature: string): boolean {
-  const expected = Buffer.from(signAdvert(key, instance, fields), 'base64url');
-  const given = Buffer.from(signature, 'base64url');
+  return macMatches(Buffer.from(signAdvert(key, instance, fields), 'base64url'), signature);
+}
+
+/** Constant-time comparison of an expected MAC with a received base64url one. */
+export function macMatches(expected: Buffer, givenBase64url: string): boolean {
+  const given = Buffer.from(givenBase64url, 'base64url');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
