@@ -26,8 +26,8 @@ export function makeFleet(name = 'lab'): { file: string; dir: string; config: Re
   return { file, dir, config };
 }
 
-export function startNode(lab: NetnsLab, host: string, fleetFile: string, dataDir: string, nodeId: string, ifaces: string[] = []): Spawned {
-  return lab.spawn(host, process.execPath, [nodeScript, fleetFile, dataDir, nodeId, `nuc-${nodeId}`, ...ifaces]);
+export function startNode(lab: NetnsLab, host: string, fleetFile: string, dataDir: string, nodeId: string, ifaces: string[] = [], env: NodeJS.ProcessEnv = {}): Spawned {
+  return lab.spawn(host, process.execPath, [nodeScript, fleetFile, dataDir, nodeId, `nuc-${nodeId}`, ...ifaces], env);
 }
 
 /** Ask a node for its peer table (it prints one JSON line). */
