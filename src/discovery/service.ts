@@ -91,7 +91,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
       // And over TCP to every live peer: multicast alone can be lost (notice-fanout.ts).
       if (signed) {
         const peers = table.list().filter((x) => x.nodeId !== p.nodeId);
-        void fanout.send(peers, signed).then((r) => log.info({ peer: p.nodeId, ...r }, `down notice for ${p.instance} delivered to ${r.delivered} of ${peers.length} peers over HTTP`));
+        void fanout.send(peers, signed).then((r) => log.info({ peer: p.nodeId, ...r }, `down notice for ${p.instance} delivered to ${r.delivered} of ${peers.length} peers over HTTP (${r.attempts} attempts)`));
       }
     },
   });
