@@ -4,17 +4,21 @@
  * node at steady state (from the interface counters: mDNS multicast and everything else,
  * i.e. the liveness heartbeats), and RSS per node.
  *
- *   npm run bench:discovery -- [N ...] [--steady S] [--settle S] [--stagger MS]   (root; default 3 10 50)
+ *   npm run bench:discovery -- [N ...] [--steady S] [--settle S] [--stagger MS] [--backlog N]
+ *   (root; default 3 10 50)
  *
  * Nodes start `--stagger` ms apart (default 200: fifty Node processes starting in the same
  * instant on two cores measure the CPU, not discovery); convergence counts from the last start.
  * The load average is printed with each result: other work on the machine skews the figures.
  *
+ * `--backlog N` sets net.core.netdev_max_backlog for the run (restored afterwards): the kernel's
+ * per-CPU input queue that all namespaces share (see `backlogDrops`).
+ *
  * Nodes inherit NODE_OPTIONS; unless it is set, they get the image's `--max-semi-space-size=2`.
  *
  * Not part of the test suite: it takes minutes and asserts nothing.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -39,6 +43,21 @@ interface Result {
   /** `peer down` events during the steady window (all live, so every one is a false alarm). */
   falseDowns: number;
   loadAvg: string;
+  /**
+   * Packets the kernel dropped from its per-CPU input backlog (/proc/net/softnet_stat) from
+   * the start of the steady window until every node dropped the killed one. All namespaces
+   * share that backlog (net.core.netdev_max_backlog, global): every multicast packet on the
+   * bridge is queued once per veth port, 50 times at 50 nodes.
+   */
+  backlogDrops: number;
+}
+
+/** Sum of the `dropped` column of /proc/net/softnet_stat over all CPUs. */
+function backlogDropped(): number {
+  return readFileSync('/proc/net/softnet_stat', 'utf8')
+    .trim()
+    .split('\n')
+    .reduce((a, line) => a + parseInt(line.trim().split(/\s+/)[1] ?? '0', 16), 0);
 }
 
 function counters(lab: NetnsLab, host: string): { tx: number; rx: number } {
@@ -98,6 +117,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     const before = hosts.map((h) => counters(lab, h));
     const mdnsBefore = await Promise.all(nodes.map((x) => tableOf(x)));
     const tA = performance.now();
+    const drops0 = backlogDropped();
     const load0 = os.loadavg()[0] ?? 0;
     await new Promise((r) => setTimeout(r, steadyS * 1000));
     const loadAvg = `${load0.toFixed(1)}→${(os.loadavg()[0] ?? 0).toFixed(1)}`;
@@ -113,13 +133,44 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     const mdnsSent = mcastRx / n;
     const txAll = sum((i) => (after[i]?.tx ?? 0) - (before[i]?.tx ?? 0)) / n / secs;
     const falseDowns = nodes.reduce((a, x, i) => a + downsLogged(x, logMarks[i] ?? 0), 0);
+    if (process.env['BENCH_DEBUG'] && falseDowns > 0) {
+      // When (s after the window opened) and why, per node that had any.
+      const windowAt = Date.now() - secs * 1000;
+      for (const [i, x] of nodes.entries()) {
+        const downs = x.logs().slice(logMarks[i] ?? 0).filter((l) => String(l['msg']).startsWith('peer down'));
+        if (downs.length > 0) process.stderr.write(`false downs at b${i + 1}: ${downs.map((l) => `+${((Number(l['time']) - windowAt) / 1000).toFixed(1)}s ${String(l['peer'])} ${String(l['reason'])}`).join(', ')}\n`);
+      }
+    }
     const stillConverged = nodes.every((x) => peersUp(x) === n - 1);
     if (!stillConverged) process.stderr.write(`n=${n}: WARNING: some node lost a peer during the steady window\n`);
     const victim = nodes[0] as Spawned;
     const since = nodes.map((x) => x.logs().length);
     const tk = performance.now();
+    const killedAt = Date.now();
     victim.child.kill('SIGKILL');
     const watchers = nodes.slice(1).filter((x) => upSet(x).has('b1'));
+    // BENCH_DEBUG: where the kernel has each node that has not dropped b1 yet sleeping, once a
+    // second from 2 s after the kill (pipe_write: blocked logging to us; ep_poll: idle).
+    const wchans: string[] = [];
+    const sampler = process.env['BENCH_DEBUG']
+      ? setInterval(() => {
+          const t = Math.round(performance.now() - tk);
+          if (t < 2000) return;
+          for (const x of watchers) {
+            if (downSince(x, since[nodes.indexOf(x)] ?? 0, 'peer down: nuc-b1 ')) continue;
+            const pid = x.child.pid as number;
+            const read = (f: string): string => {
+              try {
+                return readFileSync(f, 'utf8').trim();
+              } catch {
+                return '?';
+              }
+            };
+            const state = /State:\s+(\S+)/.exec(read(`/proc/${pid}/status`))?.[1] ?? '?';
+            wchans.push(`+${t} b${nodes.indexOf(x) + 1}: ${state} ${read(`/proc/${pid}/wchan`)}`);
+          }
+        }, 1000)
+      : undefined;
     const results = await Promise.all(
       watchers.map((x) =>
         waitFor('kill detection', () => downSince(x, since[nodes.indexOf(x)] ?? 0, 'peer down: nuc-b1 '), 30_000, 50).then(
@@ -128,19 +179,27 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
         ),
       ),
     );
+    if (sampler) clearInterval(sampler);
     if (process.env['BENCH_DEBUG']) {
+      process.stderr.write(`not yet down after 2 s, where they sleep: ${wchans.join('; ') || 'none'}\n`);
       const gens = new Map<string, number>();
       for (const t of mdnsAfter) {
         const g = String(t.peers.find((p) => p.nodeId === 'b1')?.generation ?? 'none');
         gens.set(g, (gens.get(g) ?? 0) + 1);
       }
       process.stderr.write(`generations of b1 held before the kill: ${JSON.stringify(Object.fromEntries(gens))}\n`);
+      // Per watcher: when it dropped b1, and what it logged since the kill (ms after it), all of
+      // it for the late ones (> 5 s), the lines about b1 and notices for the rest.
+      const shown = ['reason', 'generation', 'via', 'verdict', 'reporter', 'delivered', 'failed', 'attempts'];
       for (const [i, x] of watchers.entries()) {
         const from = since[nodes.indexOf(x)] ?? 0;
-        const lines = x.logs().slice(from).filter((l) => /b1\b|nuc-b1 |suspect|heartbeats|notice/.test(JSON.stringify(l)));
-        process.stderr.write(`${x.child.pid} ${Math.round(results[i] ?? NaN)} ${lines.map((l) => `${String(l['msg'])} ${String(l['reason'] ?? '')}${l['generation'] !== undefined ? ` g=${String(l['generation'])}` : ''}`).join(' | ')}\n`);
+        const late = !((results[i] ?? NaN) <= 5000);
+        const lines = x.logs().slice(from).filter((l) => late || /b1\b|nuc-b1 |suspect|heartbeats|notice/.test(JSON.stringify(l)));
+        const fmt = (l: Record<string, unknown>): string => `+${Math.round(Number(l['time']) - killedAt)} ${String(l['msg'])}${shown.filter((k) => l[k] !== undefined).map((k) => ` ${k}=${String(l[k])}`).join('')}`;
+        process.stderr.write(`${late ? 'LATE ' : ''}b${nodes.indexOf(x) + 1} pid ${x.child.pid} ${Math.round(results[i] ?? NaN)} ms: ${lines.map(fmt).join(' | ')}\n`);
       }
     }
+    const backlogDrops = backlogDropped() - drops0;
     const killTimes = results.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     const killMissed = results.length - killTimes.length;
     return {
@@ -157,6 +216,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       killMissed,
       falseDowns,
       loadAvg,
+      backlogDrops,
     };
   } finally {
     await lab.cleanup();
@@ -173,15 +233,25 @@ const opt = (name: string, def: number): number => {
 const steady = opt('steady', 60);
 const settle = opt('settle', 30);
 const stagger = opt('stagger', 200);
+const backlog = opt('backlog', 0);
 const sizes = args.length > 0 ? args.map(Number) : [3, 10, 50];
 const results: Result[] = [];
-for (const n of sizes) {
-  const r = await run(n, steady, settle, stagger);
-  results.push(r);
-  console.log(JSON.stringify(r));
+// --backlog N: raise net.core.netdev_max_backlog (global, not per namespace) for the run, and
+// put it back afterwards.
+const backlogSysctl = '/proc/sys/net/core/netdev_max_backlog';
+const backlogBefore = readFileSync(backlogSysctl, 'utf8').trim();
+if (backlog > 0) writeFileSync(backlogSysctl, String(backlog));
+try {
+  for (const n of sizes) {
+    const r = await run(n, steady, settle, stagger);
+    results.push(r);
+    console.log(JSON.stringify({ ...r, netdevMaxBacklog: Number(readFileSync(backlogSysctl, 'utf8')) }));
+  }
+} finally {
+  if (backlog > 0) writeFileSync(backlogSysctl, backlogBefore);
 }
-console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg | backlog drops |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} |`);
+  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} | ${r.backlogDrops} |`);
 }

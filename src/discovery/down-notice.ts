@@ -81,10 +81,15 @@ export function downNoticeFromTxt(strings: readonly (Buffer | string)[]): DownNo
 
 /**
  * What a node does with a notice. `refute`: it is about us, as we are now: re-announce with a
- * higher generation. `mark-down`: drop the live peer. Everything else is ignored (and the
- * rejections counted by the caller).
+ * higher generation. `mark-down`: drop the live peer. `check`: it names an older incarnation
+ * of a live peer than the one we hold (a replay, or a monitor that missed the peer's last
+ * re-announcement and then found it dead): not enough to drop the peer, but a reason to probe
+ * it ourselves (in a 50-node run a monitor's notice naming an older generation was all some
+ * nodes got; ignoring it left them holding a dead peer until its mDNS records expired).
+ * `stale`: about an older incarnation of us. Everything else is ignored (and the rejections
+ * counted by the caller).
  */
-export const NOTICE_VERDICTS = ['refute', 'mark-down', 'other-fleet', 'bad-mac', 'stale', 'not-live', 'self-report'] as const;
+export const NOTICE_VERDICTS = ['refute', 'mark-down', 'check', 'other-fleet', 'bad-mac', 'stale', 'not-live', 'self-report'] as const;
 export type NoticeVerdict = (typeof NOTICE_VERDICTS)[number];
 /** Verdicts on a notice that did verify (what `POST /v1/down-notice` answers with 200). */
 export const ACCEPTED_NOTICE_VERDICTS = NOTICE_VERDICTS.filter((v) => v !== 'other-fleet' && v !== 'bad-mac');
@@ -107,5 +112,5 @@ export function judgeDownNotice(n: DownNotice, ctx: NoticeContext): NoticeVerdic
   const live = ctx.liveGeneration(n.subject);
   if (live === undefined) return 'not-live';
   // A notice about a newer incarnation than ours (we missed an update) kills ours too.
-  return n.generation >= live ? 'mark-down' : 'stale';
+  return n.generation >= live ? 'mark-down' : 'check';
 }

@@ -62,6 +62,8 @@ export type PeerEvents = {
 export class PeerTable extends EventEmitter<PeerEvents> {
   readonly counters: RejectCounters = { otherFleet: 0, badSignature: 0, stale: 0, invalid: 0, tableFull: 0, badNotice: 0, spoofedGoodbye: 0 };
   readonly #opts: Required<Omit<PeerTableOptions, 'now'>> & { now: () => number };
+  /** Live peers whose mDNS records expired but which answered a heartbeat, so were kept (service.ts). */
+  keptAfterExpiry = 0;
   readonly #peers = new Map<string, Peer>();
   /** Highest verified generation per node ID, and the advert signature accepted at it. */
   readonly #generations = new Map<string, { generation: number; signature: string }>();

@@ -22,6 +22,10 @@ import { PeerTable } from './peer-table.js';
 export const POOF_WAIT_MS = 500;
 /** How long a peer that sent a goodbye has to prove it is still alive (see 'removed'). */
 export const GOODBYE_CHECK_MS = 700;
+/** A live peer whose mDNS records expired is checked within this long (jittered; see 'removed'). */
+export const EXPIRY_CHECK_JITTER_MS = 2000;
+/** Pauses before re-checking it when a check timed out (only a definite failure drops it at once). */
+export const EXPIRY_RECHECK_MS: readonly number[] = [4000, 8000];
 
 export interface DiscoveryOptions {
   nodeId: string;
@@ -96,8 +100,8 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     },
   });
   // A verified down notice from a peer's ring monitor (by multicast or by HTTP): drop the peer
-  // now; one about us (as we are now): re-announce with a higher generation, which makes the
-  // notice stale everywhere.
+  // now; one about an older incarnation of it: check it ourselves; one about us (as we are
+  // now): re-announce with a higher generation, which makes the notice old everywhere.
   let refutedUpTo = -1;
   const applyNotice = (notice: DownNotice, via: 'mdns' | 'http'): NoticeVerdict => {
     const verdict = judgeDownNotice(notice, {
@@ -112,6 +116,9 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
       table.rejectNotice({ instance: DOWN_NOTICE_NAME, nodeId: notice.subject, problem: verdict === 'bad-mac' ? `MAC does not verify with the fleet key (${via})` : `fleet ID ${notice.fleetId} is not ours (${via})` });
     } else if (verdict === 'mark-down') {
       table.markDown(notice.subject, 'reported');
+    } else if (verdict === 'check') {
+      // Once per suspect per cooldown, at a jittered moment (liveness.ts): replays cost little.
+      liveness.suspect(notice.subject);
     } else if (verdict === 'refute') {
       refutedUpTo = notice.generation;
       log.warn({ reporter: notice.reporter, generation: notice.generation }, `reported down by ${notice.reporter} while alive: re-announcing with a higher generation`);
@@ -144,19 +151,45 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     timer.unref();
   });
   browser.on('service', (svc) => table.observe(svc));
-  // Goodbyes are unauthenticated multicast: anyone could send one for any instance. Before
-  // dropping a live peer on a goodbye, ask it (authenticated heartbeat, short timeout): a
-  // node that really stops fails its heartbeats first (503) or refuses, so a real goodbye
-  // still takes effect within a second; a forged one is counted and ignored.
+  // A live peer's records going away is checked against the peer itself (authenticated
+  // heartbeat) before it costs the peer its place in the table:
+  // - Goodbyes are unauthenticated multicast: anyone could send one for any instance. A node
+  //   that really stops fails its heartbeats first (503) or refuses, so a real goodbye still
+  //   takes effect within a second; a forged one is counted and ignored.
+  // - TTL expiry only says that no answer refreshed the records in time. In 50-node runs every
+  //   node's refresh queries went mostly unanswered (all 49 peers expired at once on every
+  //   node, 120 s after they were learned), and a forged short-TTL record can do the same on
+  //   purpose. A peer that answers its heartbeat stays, and the browser resolves it again.
+  //   The checks are spread over EXPIRY_CHECK_JITTER_MS, since expiries come together, and
+  //   a check that times out is repeated (EXPIRY_RECHECK_MS): when a whole fleet's records
+  //   expire at once, thousands of checks at once time out on an overloaded host.
   browser.on('removed', (key, reason) => {
-    const found = reason === 'goodbye' ? table.byServiceKey(key) : undefined;
+    const found = table.byServiceKey(key);
     if (!found?.live) return table.removeService(key, reason);
     const { peer } = found;
-    void goodbyeCheck.probe(peer).then((outcome) => {
-      if (outcome !== 'alive') return table.removeService(key, reason);
-      if (table.get(peer.nodeId)?.serviceKey !== key) return;
-      table.rejectGoodbye({ instance: peer.instance, nodeId: peer.nodeId, problem: 'goodbye received, but the peer answered its heartbeat' });
-    });
+    if (reason === 'goodbye') {
+      void goodbyeCheck.probe(peer).then((outcome) => {
+        if (outcome !== 'alive') return table.removeService(key, reason);
+        if (table.get(peer.nodeId)?.serviceKey !== key) return;
+        table.rejectGoodbye({ instance: peer.instance, nodeId: peer.nodeId, problem: 'goodbye received, but the peer answered its heartbeat' });
+      });
+      return;
+    }
+    const expiredAt = performance.now();
+    const check = (attempt: number): void =>
+      void client.probe(peer).then((outcome) => {
+        // Dropped or replaced meanwhile, or its records are back: nothing left to decide.
+        if (table.get(peer.nodeId)?.serviceKey !== key || browser.lastHeard(key) > expiredAt) return;
+        if (outcome === 'alive') {
+          table.keptAfterExpiry++;
+          log.debug({ peer: peer.nodeId }, `mDNS records of ${peer.instance} expired, but it answered its heartbeat: kept`);
+          return;
+        }
+        const pause = EXPIRY_RECHECK_MS[attempt];
+        if (outcome !== 'dead' && pause !== undefined) return void setTimeout(() => check(attempt + 1), pause).unref();
+        table.removeService(key, reason);
+      });
+    setTimeout(() => check(0), Math.random() * EXPIRY_CHECK_JITTER_MS).unref();
   });
   browser.on('error', (err) => log.debug({ err: errorMessage(err) }, 'mDNS socket error'));
   table.on('peer-up', (p) => log.info({ peer: p.nodeId, instance: p.instance, state: p.state, addresses: p.addresses.map((a) => a.address) }, `peer up: ${p.instance}`));

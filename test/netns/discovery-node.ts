@@ -25,7 +25,7 @@ log.info({ event: 'ready' }, 'discovery node ready');
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, a, b] = line.trim().split(/\s+/);
   if (cmd === 'state' && a && isNodeState(a)) state.set({ state: a, clusterId: b ?? '' });
-  if (cmd === 'peers') process.stdout.write(JSON.stringify({ peers: node.discovery.table.list(), counters: node.discovery.table.counters, packets: node.discovery.browser.counters, probes: { sent: node.discovery.liveness.probesSent, failed: node.discovery.liveness.probesFailed } }) + '\n');
+  if (cmd === 'peers') process.stdout.write(JSON.stringify({ peers: node.discovery.table.list(), counters: node.discovery.table.counters, packets: node.discovery.browser.counters, probes: { sent: node.discovery.liveness.probesSent, failed: node.discovery.liveness.probesFailed }, keptAfterExpiry: node.discovery.table.keptAfterExpiry }) + '\n');
 });
 process.once('SIGTERM', () => {
   void node.stop().then(() => {

@@ -165,12 +165,17 @@ export class NetnsLab {
   }
 
   /** Drop every mDNS packet (UDP port 5353) arriving at a host: it hears no multicast at all, TCP still works. */
-  blockMdnsInput(hostName: string): void {
+  blockMdnsInput(hostName: string, fromAddress?: string): void {
     const ns = this.host(hostName).netns;
     const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { stdio: 'ignore' });
     nft('add', 'table', 'inet', 'nmmdns');
     nft('add', 'chain', 'inet', 'nmmdns', 'in', '{ type filter hook input priority 0; }');
-    nft('add', 'rule', 'inet', 'nmmdns', 'in', 'udp', 'dport', '5353', 'drop');
+    nft('add', 'rule', 'inet', 'nmmdns', 'in', ...(fromAddress ? ['ip', 'saddr', fromAddress] : []), 'udp', 'dport', '5353', 'drop');
+  }
+
+  /** Undo blockMdnsInput. */
+  unblockMdnsInput(hostName: string): void {
+    execFileSync('ip', ['netns', 'exec', this.host(hostName).netns, 'nft', 'delete', 'table', 'inet', 'nmmdns'], { stdio: 'ignore' });
   }
 
   /**

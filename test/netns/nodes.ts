@@ -14,6 +14,7 @@ export interface TableSnapshot {
   peers: Peer[];
   counters: RejectCounters;
   packets: PacketCounters;
+  keptAfterExpiry: number;
 }
 
 /** A temp dir with a fresh fleet config; returns its path, the dir and the config. */

@@ -2,7 +2,7 @@
  * Down notices over a real LAN, sent by a third host: a forged one (wrong key) evicts nobody
  * and is counted; a valid one about a live node makes the others drop it at once, and the node
  * refutes it by re-announcing with a higher generation, so it is back everywhere within
- * seconds; the same notice replayed afterwards is stale and evicts nobody.
+ * seconds; the same notice replayed afterwards names an older generation and evicts nobody.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

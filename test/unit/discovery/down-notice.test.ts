@@ -30,8 +30,8 @@ test('a tampered field or another key fails the MAC; another fleet is told apart
   assert.equal(judgeDownNotice(signDownNotice(key, { ...fields, fleetId: 'fedcba9876543210' }), ctx()), 'other-fleet');
 });
 
-test('only the generation the peer holds, or a later one, takes it down; older is stale, unknown is not live', () => {
-  assert.equal(judgeDownNotice(signDownNotice(key, { ...fields, generation: 6 }), ctx()), 'stale');
+test('only the generation the peer holds, or a later one, takes it down; an older one asks for a check, unknown is not live', () => {
+  assert.equal(judgeDownNotice(signDownNotice(key, { ...fields, generation: 6 }), ctx()), 'check');
   assert.equal(judgeDownNotice(signDownNotice(key, { ...fields, generation: 9 }), ctx()), 'mark-down');
   assert.equal(judgeDownNotice(signDownNotice(key, fields), ctx({}, {})), 'not-live');
   assert.equal(judgeDownNotice(signDownNotice(key, { ...fields, reporter: 'b1' }), ctx()), 'self-report');
