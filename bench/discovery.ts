@@ -66,6 +66,19 @@ function counters(lab: NetnsLab, host: string): { tx: number; rx: number } {
   return { tx: read('tx_packets'), rx: read('rx_packets') };
 }
 
+/** A process's scheduler state and the kernel function it sleeps in (`?` for what cannot be read). */
+function sleepingIn(pid: number): string {
+  const read = (f: string): string => {
+    try {
+      return readFileSync(f, 'utf8').trim();
+    } catch {
+      return '?';
+    }
+  };
+  const state = /State:\s+(\S+)/.exec(read(`/proc/${pid}/status`))?.[1] ?? '?';
+  return `${state} ${read(`/proc/${pid}/wchan`)}`;
+}
+
 function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -158,16 +171,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
           if (t < 2000) return;
           for (const x of watchers) {
             if (downSince(x, since[nodes.indexOf(x)] ?? 0, 'peer down: nuc-b1 ')) continue;
-            const pid = x.child.pid as number;
-            const read = (f: string): string => {
-              try {
-                return readFileSync(f, 'utf8').trim();
-              } catch {
-                return '?';
-              }
-            };
-            const state = /State:\s+(\S+)/.exec(read(`/proc/${pid}/status`))?.[1] ?? '?';
-            wchans.push(`+${t} b${nodes.indexOf(x) + 1}: ${state} ${read(`/proc/${pid}/wchan`)}`);
+            wchans.push(`+${t} b${nodes.indexOf(x) + 1}: ${sleepingIn(x.child.pid as number)}`);
           }
         }, 1000)
       : undefined;

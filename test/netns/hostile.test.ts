@@ -10,13 +10,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import dnsPacket from 'dns-packet';
-import { fileURLToPath } from 'node:url';
 import { fleetId, fleetKeyBytes } from '../../src/config/fleet.js';
 import { NetnsLab, netnsAvailable, nftUnavailable, waitFor, type Spawned } from './harness.js';
 import { makeFleet, startNode, tableOf } from './nodes.js';
-import { advertFields, announcement, signedTxt, writePackets } from './packets.js';
+import { advertFields, announcement, sendPackets, signedTxt } from './packets.js';
 
-const sender = path.join(path.dirname(fileURLToPath(import.meta.url)), 'send-packets.js');
 const skip = netnsAvailable();
 const lab = skip ? undefined : new NetnsLab();
 const fleet = makeFleet('hostile');
@@ -39,10 +37,8 @@ after(async () => {
   await lab?.cleanup();
 });
 
-async function inject(name: string, packets: Buffer[], repeat = 1): Promise<void> {
-  const file = writePackets(path.join(fleet.dir, `${name}.json`), packets);
-  const r = await lab!.run('evil', process.execPath, [sender, file, String(repeat)]);
-  assert.equal(r.code, 0, r.stderr);
+function inject(name: string, packets: Buffer[], repeat = 1): Promise<void> {
+  return sendPackets(lab!, 'evil', fleet.dir, name, packets, repeat);
 }
 
 test('forged, tampered, replayed and other-fleet adverts are rejected and counted', { skip }, async () => {

@@ -8,14 +8,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fleetId, fleetKeyBytes } from '../../src/config/fleet.js';
 import { signDownNotice } from '../../src/discovery/down-notice.js';
 import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
 import { logged, makeFleet, startNode, tableOf } from './nodes.js';
-import { noticeQuery, writePackets } from './packets.js';
+import { noticeQuery, sendPackets } from './packets.js';
 
-const sender = path.join(path.dirname(fileURLToPath(import.meta.url)), 'send-packets.js');
 const skip = netnsAvailable();
 const lab = skip ? undefined : new NetnsLab();
 const fleet = makeFleet('notice');
@@ -44,10 +42,8 @@ after(async () => {
   await lab?.cleanup();
 });
 
-async function send(name: string, packet: Buffer): Promise<void> {
-  const file = writePackets(path.join(fleet.dir, `${name}.json`), [packet]);
-  const r = await lab!.run('sender', process.execPath, [sender, file]);
-  assert.equal(r.code, 0, r.stderr);
+function send(name: string, packet: Buffer): Promise<void> {
+  return sendPackets(lab!, 'sender', fleet.dir, name, [packet]);
 }
 
 async function n3As(id: string): Promise<{ generation: number } | undefined> {

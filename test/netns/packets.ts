@@ -1,9 +1,15 @@
-/** Building adverts as raw mDNS responses, for tests that play a foreign or hostile peer. */
+/** Building adverts as raw mDNS packets and sending them from a lab host, for tests that play a foreign or hostile peer. */
+import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import dnsPacket, { type Answer } from 'dns-packet';
 import { advertToTxt, type AdvertFields } from '../../src/discovery/advert.js';
 import { signAdvert } from '../../src/discovery/signature.js';
 import { DOWN_NOTICE_NAME, downNoticeToTxt, type DownNotice } from '../../src/discovery/down-notice.js';
+import type { NetnsLab } from './harness.js';
+
+const senderScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'send-packets.js');
 
 export function advertFields(nodeId: string, fleetId: string, generation: number, more: Partial<AdvertFields> = {}): AdvertFields {
   return { version: 1, nodeId, fleetId, state: 'forming', clusterId: '', generation, ...more };
@@ -30,6 +36,13 @@ export function signedTxt(key: Buffer, instance: string, f: AdvertFields): Recor
 export function writePackets(file: string, packets: Buffer[]): string {
   writeFileSync(file, JSON.stringify(packets.map((p) => p.toString('base64'))));
   return file;
+}
+
+/** Multicast `packets` (`repeat` times) from lab host `host` with send-packets.js; the file goes in `dir`. */
+export async function sendPackets(lab: NetnsLab, host: string, dir: string, name: string, packets: Buffer[], repeat = 1): Promise<void> {
+  const file = writePackets(path.join(dir, `${name}.json`), packets);
+  const r = await lab.run(host, process.execPath, [senderScript, file, String(repeat)]);
+  assert.equal(r.code, 0, r.stderr);
 }
 
 /** A query for `instance`'s SRV record carrying a down notice in its additional section (down-notice.ts). */
