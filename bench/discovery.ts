@@ -4,7 +4,7 @@
  * node at steady state (from the interface counters: mDNS multicast and everything else,
  * i.e. the liveness heartbeats), and RSS per node.
  *
- *   npm run bench:discovery -- [N ...] [--steady S] [--settle S] [--stagger MS] [--backlog N]
+ *   npm run bench:discovery -- [N ...] [--steady S] [--settle S] [--stagger MS] [--backlog N] [--neigh-defaults]
  *   (root; default 3 10 50)
  *
  * Nodes start `--stagger` ms apart (default 200: fifty Node processes starting in the same
@@ -13,6 +13,15 @@
  *
  * `--backlog N` sets net.core.netdev_max_backlog for the run (restored afterwards): the kernel's
  * per-CPU input queue that all namespaces share (see `backlogDrops`).
+ *
+ * The kernel's neighbour (ARP/NDP) tables are shared by all namespaces too, and sized for one
+ * host: past gc_thresh3 (1024 by default) no entry can be made and packets are dropped silently
+ * (for UDP, sendmsg still succeeds): 50 hosts that each talk to 49 peers need ≈ 2500. Unless
+ * `--neigh-defaults` is given, the bench raises the thresholds to fit the largest lab for the
+ * run and puts them back afterwards; `neighbourTableFulls` counts the failures either way.
+ *
+ * `BENCH_DUMP=DIR` writes each node's stderr to DIR/bN.err at the end (with `DEBUG=ciao:*`, what
+ * ciao did).
  *
  * Nodes inherit NODE_OPTIONS; unless it is set, they get the image's `--max-semi-space-size=2`.
  *
@@ -50,6 +59,8 @@ interface Result {
    * bridge is queued once per veth port, 50 times at 50 nodes.
    */
   backlogDrops: number;
+  /** Times the kernel could not add a neighbour entry because the table was full (same window). */
+  neighbourTableFulls: number;
 }
 
 /** Sum of the `dropped` column of /proc/net/softnet_stat over all CPUs. */
@@ -58,6 +69,29 @@ function backlogDropped(): number {
     .trim()
     .split('\n')
     .reduce((a, line) => a + parseInt(line.trim().split(/\s+/)[1] ?? '0', 16), 0);
+}
+
+/** `table_fulls` of the kernel's ARP and NDP tables, summed over CPUs (/proc/net/stat). */
+function neighbourTableFulls(): number {
+  let sum = 0;
+  for (const table of ['arp_cache', 'ndisc_cache']) {
+    const [header, ...rows] = readFileSync(`/proc/net/stat/${table}`, 'utf8').trim().split('\n');
+    const col = (header ?? '').trim().split(/\s+/).indexOf('table_fulls');
+    for (const row of rows) sum += parseInt(row.trim().split(/\s+/)[col] ?? '0', 16);
+  }
+  return sum;
+}
+
+/**
+ * Set the neighbour-table thresholds of both families to at least `entries` (gc_thresh1),
+ * twice (gc_thresh2) and four times (gc_thresh3) that; returns a function that restores them.
+ */
+function fitNeighbourTables(entries: number): () => void {
+  const files = ['ipv4', 'ipv6'].flatMap((f) => [1, 2, 3].map((k) => ({ file: `/proc/sys/net/${f}/neigh/default/gc_thresh${k}`, min: entries * 2 ** (k - 1) })));
+  const before = files.map(({ file }) => readFileSync(file, 'utf8').trim());
+  // Raise thresh3 first and lower it last, so thresh1 ≤ thresh2 ≤ thresh3 holds throughout.
+  for (const { file, min } of [...files].reverse()) if (Number(readFileSync(file, 'utf8')) < min) writeFileSync(file, String(min));
+  return () => files.forEach(({ file }, i) => writeFileSync(file, before[i] ?? ''));
 }
 
 function counters(lab: NetnsLab, host: string): { tx: number; rx: number } {
@@ -131,6 +165,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     const mdnsBefore = await Promise.all(nodes.map((x) => tableOf(x)));
     const tA = performance.now();
     const drops0 = backlogDropped();
+    const fulls0 = neighbourTableFulls();
     const load0 = os.loadavg()[0] ?? 0;
     await new Promise((r) => setTimeout(r, steadyS * 1000));
     const loadAvg = `${load0.toFixed(1)}→${(os.loadavg()[0] ?? 0).toFixed(1)}`;
@@ -203,7 +238,9 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
         process.stderr.write(`${late ? 'LATE ' : ''}b${nodes.indexOf(x) + 1} pid ${x.child.pid} ${Math.round(results[i] ?? NaN)} ms: ${lines.map(fmt).join(' | ')}\n`);
       }
     }
+    if (process.env['BENCH_DUMP']) for (const [i, x] of nodes.entries()) writeFileSync(`${process.env['BENCH_DUMP']}/b${i + 1}.err`, x.stderr());
     const backlogDrops = backlogDropped() - drops0;
+    const tableFulls = neighbourTableFulls() - fulls0;
     const killTimes = results.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     const killMissed = results.length - killTimes.length;
     return {
@@ -221,6 +258,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       falseDowns,
       loadAvg,
       backlogDrops,
+      neighbourTableFulls: tableFulls,
     };
   } finally {
     await lab.cleanup();
@@ -238,6 +276,8 @@ const steady = opt('steady', 60);
 const settle = opt('settle', 30);
 const stagger = opt('stagger', 200);
 const backlog = opt('backlog', 0);
+const neighDefaults = args.includes('--neigh-defaults');
+if (neighDefaults) args.splice(args.indexOf('--neigh-defaults'), 1);
 const sizes = args.length > 0 ? args.map(Number) : [3, 10, 50];
 const results: Result[] = [];
 // --backlog N: raise net.core.netdev_max_backlog (global, not per namespace) for the run, and
@@ -245,6 +285,8 @@ const results: Result[] = [];
 const backlogSysctl = '/proc/sys/net/core/netdev_max_backlog';
 const backlogBefore = readFileSync(backlogSysctl, 'utf8').trim();
 if (backlog > 0) writeFileSync(backlogSysctl, String(backlog));
+// Each host: an entry per peer and one for the mDNS group, in each family.
+const restoreNeighbourTables = neighDefaults ? undefined : fitNeighbourTables(Math.max(...sizes) ** 2);
 try {
   for (const n of sizes) {
     const r = await run(n, steady, settle, stagger);
@@ -253,9 +295,10 @@ try {
   }
 } finally {
   if (backlog > 0) writeFileSync(backlogSysctl, backlogBefore);
+  restoreNeighbourTables?.();
 }
-console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg | backlog drops |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg | backlog drops | neighbour table full |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} | ${r.backlogDrops} |`);
+  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} | ${r.backlogDrops} | ${r.neighbourTableFulls} |`);
 }

@@ -126,7 +126,10 @@ describe('build-image.sh: k3s', { skip }, () => {
     assert.ok(listRootDir(img, '/etc/systemd/system/multi-user.target.wants').includes('ssh.service'));
     assert.match(readRootFile(img, '/etc/ssh/sshd_config.d/nucmesh.conf')?.toString() ?? '', /^PasswordAuthentication no$/m);
     // mDNS sockets may grow their receive buffers to 2 MiB (Debian caps them at 208 KiB).
-    assert.match(readRootFile(img, '/etc/sysctl.d/60-nucmesh.conf')?.toString() ?? '', /^net\.core\.rmem_max = 2097152$/m);
+    const sysctl = readRootFile(img, '/etc/sysctl.d/60-nucmesh.conf')?.toString() ?? '';
+    assert.match(sysctl, /^net\.core\.rmem_max = 2097152$/m);
+    // Neighbour tables fit a large LAN (past the kernel's 1024 entries, packets are dropped silently).
+    for (const family of ['ipv4', 'ipv6']) assert.match(sysctl, new RegExp(`^net\\.${family}\\.neigh\\.default\\.gc_thresh3 = 8192$`, 'm'));
     // The agent runs with a small V8 young generation (≈ 20 MB less resident memory).
     assert.match(readRootFile(img, '/etc/default/nucmesh')?.toString() ?? '', /^NODE_OPTIONS=--max-semi-space-size=2$/m);
     // Every output is listed in SHA256SUMS with its real sum.
