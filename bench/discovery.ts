@@ -82,16 +82,27 @@ function neighbourTableFulls(): number {
   return sum;
 }
 
+/** Write `value` to a sysctl file for the run; returns a function that puts the old value back. */
+function setForRun(file: string, value: number): () => void {
+  const before = readFileSync(file, 'utf8').trim();
+  writeFileSync(file, String(value));
+  return () => writeFileSync(file, before);
+}
+
 /**
- * Set the neighbour-table thresholds of both families to at least `entries` (gc_thresh1),
- * twice (gc_thresh2) and four times (gc_thresh3) that; returns a function that restores them.
+ * Raise the neighbour-table thresholds of both families to at least `entries` (gc_thresh1),
+ * twice (gc_thresh2) and four times (gc_thresh3) that; returns the restores, in raising order.
  */
-function fitNeighbourTables(entries: number): () => void {
-  const files = ['ipv4', 'ipv6'].flatMap((f) => [1, 2, 3].map((k) => ({ file: `/proc/sys/net/${f}/neigh/default/gc_thresh${k}`, min: entries * 2 ** (k - 1) })));
-  const before = files.map(({ file }) => readFileSync(file, 'utf8').trim());
-  // Raise thresh3 first and lower it last, so thresh1 ≤ thresh2 ≤ thresh3 holds throughout.
-  for (const { file, min } of [...files].reverse()) if (Number(readFileSync(file, 'utf8')) < min) writeFileSync(file, String(min));
-  return () => files.forEach(({ file }, i) => writeFileSync(file, before[i] ?? ''));
+function fitNeighbourTables(entries: number): (() => void)[] {
+  const restores: (() => void)[] = [];
+  for (const family of ['ipv4', 'ipv6']) {
+    for (const k of [3, 2, 1]) {
+      const file = `/proc/sys/net/${family}/neigh/default/gc_thresh${k}`;
+      const min = entries * 2 ** (k - 1);
+      if (Number(readFileSync(file, 'utf8')) < min) restores.push(setForRun(file, min));
+    }
+  }
+  return restores;
 }
 
 function counters(lab: NetnsLab, host: string): { tx: number; rx: number } {
@@ -280,13 +291,12 @@ const neighDefaults = args.includes('--neigh-defaults');
 if (neighDefaults) args.splice(args.indexOf('--neigh-defaults'), 1);
 const sizes = args.length > 0 ? args.map(Number) : [3, 10, 50];
 const results: Result[] = [];
-// --backlog N: raise net.core.netdev_max_backlog (global, not per namespace) for the run, and
-// put it back afterwards.
+// --backlog N: raise net.core.netdev_max_backlog (global, not per namespace) for the run; and
+// unless --neigh-defaults, size the neighbour tables (global too) for the largest lab: each
+// host needs an entry per peer and one for the mDNS group, in each family. All put back after,
+// the last raised first.
 const backlogSysctl = '/proc/sys/net/core/netdev_max_backlog';
-const backlogBefore = readFileSync(backlogSysctl, 'utf8').trim();
-if (backlog > 0) writeFileSync(backlogSysctl, String(backlog));
-// Each host: an entry per peer and one for the mDNS group, in each family.
-const restoreNeighbourTables = neighDefaults ? undefined : fitNeighbourTables(Math.max(...sizes) ** 2);
+const restores = [...(backlog > 0 ? [setForRun(backlogSysctl, backlog)] : []), ...(neighDefaults ? [] : fitNeighbourTables(Math.max(...sizes) ** 2))];
 try {
   for (const n of sizes) {
     const r = await run(n, steady, settle, stagger);
@@ -294,8 +304,7 @@ try {
     console.log(JSON.stringify({ ...r, netdevMaxBacklog: Number(readFileSync(backlogSysctl, 'utf8')) }));
   }
 } finally {
-  if (backlog > 0) writeFileSync(backlogSysctl, backlogBefore);
-  restoreNeighbourTables?.();
+  for (const restore of restores.reverse()) restore();
 }
 console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg | backlog drops | neighbour table full |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
