@@ -42,6 +42,8 @@ interface Result {
   mdnsSentPerNode: number;
   mdnsReceivedPerNode: number;
   otherTxPerNode: number;
+  /** Liveness heartbeats each node sent per second (its own probes; it answers about as many). */
+  heartbeatsPerNode: number;
   rssMeanMB: number;
   rssMaxMB: number;
   /** SIGKILL one node: time until every other node dropped it (max), and the median. */
@@ -261,6 +263,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       mdnsSentPerNode: +mdnsSent.toFixed(3),
       mdnsReceivedPerNode: +mcastRx.toFixed(2),
       otherTxPerNode: +(txAll - mdnsSent).toFixed(2),
+      heartbeatsPerNode: +(sum((i) => (mdnsAfter[i]?.probes.sent ?? 0) - (mdnsBefore[i]?.probes.sent ?? 0)) / n / secs).toFixed(2),
       rssMeanMB: +(rss.reduce((a, b) => a + b, 0) / rss.length).toFixed(1),
       rssMaxMB: +Math.max(...rss).toFixed(1),
       killMaxMs: Math.round(killTimes[killTimes.length - 1] ?? NaN),
@@ -306,8 +309,8 @@ try {
 } finally {
   for (const restore of restores.reverse()) restore();
 }
-console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx (heartbeats) /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg | backlog drops | neighbour table full |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx /s/node | heartbeats sent /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg | backlog drops | neighbour table full |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} | ${r.backlogDrops} | ${r.neighbourTableFulls} |`);
+  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.heartbeatsPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} | ${r.backlogDrops} | ${r.neighbourTableFulls} |`);
 }

@@ -156,13 +156,13 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
   // - Goodbyes are unauthenticated multicast: anyone could send one for any instance. A node
   //   that really stops fails its heartbeats first (503) or refuses, so a real goodbye still
   //   takes effect within a second; a forged one is counted and ignored.
-  // - TTL expiry only says that no answer refreshed the records in time. In 50-node runs every
-  //   node's refresh queries went mostly unanswered (all 49 peers expired at once on every
-  //   node, 120 s after they were learned), and a forged short-TTL record can do the same on
-  //   purpose. A peer that answers its heartbeat stays, and the browser resolves it again.
-  //   The checks are spread over EXPIRY_CHECK_JITTER_MS, since expiries come together, and
-  //   a check that times out is repeated (EXPIRY_RECHECK_MS): when a whole fleet's records
-  //   expire at once, thousands of checks at once time out on an overloaded host.
+  // - TTL expiry only says that no answer refreshed the records in time: a lossy LAN, a
+  //   forged short-TTL record on purpose, or a host whose kernel drops the answers (a full
+  //   neighbour table did that to every refresh in a 50-node lab, and all 49 peers expired at
+  //   once on every node). A peer that answers its heartbeat stays, and the browser resolves
+  //   it again. The checks are spread over EXPIRY_CHECK_JITTER_MS, since expiries come
+  //   together, and a check that times out is repeated (EXPIRY_RECHECK_MS): thousands of
+  //   checks at once time out on an overloaded host.
   browser.on('removed', (key, reason) => {
     const found = table.byServiceKey(key);
     if (!found?.live) return table.removeService(key, reason);

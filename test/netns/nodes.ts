@@ -14,6 +14,8 @@ export interface TableSnapshot {
   peers: Peer[];
   counters: RejectCounters;
   packets: PacketCounters;
+  /** Heartbeats this node sent, and how many failed. */
+  probes: { sent: number; failed: number };
   keptAfterExpiry: number;
 }
 
