@@ -20,6 +20,8 @@
  * `--neigh-defaults` is given, the bench raises the thresholds to fit the largest lab for the
  * run and puts them back afterwards; `neighbourTableFulls` counts the failures either way.
  *
+ * `BENCH_DEBUG=1` prints, per late node, its log since the kill and where the kernel has it
+ * sleeping, and when and why any false down happened.
  * `BENCH_DUMP=DIR` writes each node's stderr to DIR/bN.err at the end (with `DEBUG=ciao:*`, what
  * ciao did).
  *
@@ -65,23 +67,22 @@ interface Result {
   neighbourTableFulls: number;
 }
 
+/** Sum of one hex column over the per-CPU rows of a /proc/net stat file. */
+function sumHexColumn(rows: string[], col: number): number {
+  return rows.reduce((a, row) => a + parseInt(row.trim().split(/\s+/)[col] ?? '0', 16), 0);
+}
+
 /** Sum of the `dropped` column of /proc/net/softnet_stat over all CPUs. */
 function backlogDropped(): number {
-  return readFileSync('/proc/net/softnet_stat', 'utf8')
-    .trim()
-    .split('\n')
-    .reduce((a, line) => a + parseInt(line.trim().split(/\s+/)[1] ?? '0', 16), 0);
+  return sumHexColumn(readFileSync('/proc/net/softnet_stat', 'utf8').trim().split('\n'), 1);
 }
 
 /** `table_fulls` of the kernel's ARP and NDP tables, summed over CPUs (/proc/net/stat). */
 function neighbourTableFulls(): number {
-  let sum = 0;
-  for (const table of ['arp_cache', 'ndisc_cache']) {
+  return ['arp_cache', 'ndisc_cache'].reduce((sum, table) => {
     const [header, ...rows] = readFileSync(`/proc/net/stat/${table}`, 'utf8').trim().split('\n');
-    const col = (header ?? '').trim().split(/\s+/).indexOf('table_fulls');
-    for (const row of rows) sum += parseInt(row.trim().split(/\s+/)[col] ?? '0', 16);
-  }
-  return sum;
+    return sum + sumHexColumn(rows, (header ?? '').trim().split(/\s+/).indexOf('table_fulls'));
+  }, 0);
 }
 
 /** Write `value` to a sysctl file for the run; returns a function that puts the old value back. */
@@ -194,7 +195,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     const mdnsSent = mcastRx / n;
     const txAll = sum((i) => (after[i]?.tx ?? 0) - (before[i]?.tx ?? 0)) / n / secs;
     const falseDowns = nodes.reduce((a, x, i) => a + downsLogged(x, logMarks[i] ?? 0), 0);
-    if (process.env['BENCH_DEBUG'] && falseDowns > 0) {
+    if (debug && falseDowns > 0) {
       // When (s after the window opened) and why, per node that had any.
       const windowAt = Date.now() - secs * 1000;
       for (const [i, x] of nodes.entries()) {
@@ -213,7 +214,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     // BENCH_DEBUG: where the kernel has each node that has not dropped b1 yet sleeping, once a
     // second from 2 s after the kill (pipe_write: blocked logging to us; ep_poll: idle).
     const wchans: string[] = [];
-    const sampler = process.env['BENCH_DEBUG']
+    const sampler = debug
       ? setInterval(() => {
           const t = Math.round(performance.now() - tk);
           if (t < 2000) return;
@@ -232,7 +233,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       ),
     );
     if (sampler) clearInterval(sampler);
-    if (process.env['BENCH_DEBUG']) {
+    if (debug) {
       process.stderr.write(`not yet down after 2 s, where they sleep: ${wchans.join('; ') || 'none'}\n`);
       const gens = new Map<string, number>();
       for (const t of mdnsAfter) {
@@ -279,6 +280,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
   }
 }
 
+const debug = Boolean(process.env['BENCH_DEBUG']);
 // The nodes run with the V8 flags the image gives nucmesh.service (image/overlay/etc/default/nucmesh).
 process.env['NODE_OPTIONS'] ??= '--max-semi-space-size=2';
 const args = process.argv.slice(2);

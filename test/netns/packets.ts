@@ -33,7 +33,7 @@ export function signedTxt(key: Buffer, instance: string, f: AdvertFields): Recor
   return advertToTxt({ ...f, signature: signAdvert(key, instance, f) });
 }
 
-export function writePackets(file: string, packets: Buffer[]): string {
+function writePackets(file: string, packets: Buffer[]): string {
   writeFileSync(file, JSON.stringify(packets.map((p) => p.toString('base64'))));
   return file;
 }
