@@ -270,7 +270,9 @@ initrd=$(ls "$root"/boot/initrd.img-* | sort -V | tail -1)
 # ---------------------------------------------------------------- partitions, no loop devices, no mounts
 root_partuuid=$(cat /proc/sys/kernel/random/uuid)
 esp_partuuid=$(cat /proc/sys/kernel/random/uuid)
-cmdline="root=PARTUUID=$root_partuuid $(sed -e 's/#.*//' "$image_dir/cmdline.txt" | tr -s ' \n' ' ' | sed 's/ *$//')"
+# nucmesh.esp names the EFI partition of this disk for the agent and nucmesh-esp-generator,
+# where no boot loader reports it (GRUB without bli, direct-kernel boots).
+cmdline="root=PARTUUID=$root_partuuid nucmesh.esp=PARTUUID=$esp_partuuid $(sed -e 's/#.*//' "$image_dir/cmdline.txt" | tr -s ' \n' ' ' | sed 's/ *$//')"
 fill() { sed -e "s|@VERSION@|$version|g" -e "s|@CMDLINE@|$cmdline|g" "$1"; }
 
 say "EFI system partition"

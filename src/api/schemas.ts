@@ -11,6 +11,8 @@ export const HealthResponse = Type.Object(
     status: Type.Literal('ok'),
     nodeId: Type.String(),
     state: State,
+    /** Why the node is blocked and what to do (no-fleet-config, bad-fleet-config, failed). */
+    detail: Type.Optional(Type.String()),
     version: Type.String(),
   },
   { additionalProperties: false },

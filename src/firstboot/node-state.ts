@@ -1,11 +1,25 @@
 /**
- * The agent's current lifecycle state (booting → forming → seeding/joining → server/agent,
- * or failed), with change events. The discovery advert and the console banner read it.
+ * The agent's current lifecycle state (booting → forming → seeding/joining → server/agent),
+ * or why it cannot go on (no-fleet-config, bad-fleet-config, failed), with change events.
+ * The discovery advert, the console banner and the API's health route read it.
  */
 import { EventEmitter } from 'node:events';
 
-export const NODE_STATES = ['booting', 'forming', 'seeding', 'joining', 'server', 'agent', 'failed'] as const;
+export const NODE_STATES = [
+  'booting',
+  'no-fleet-config',
+  'bad-fleet-config',
+  'forming',
+  'seeding',
+  'joining',
+  'server',
+  'agent',
+  'failed',
+] as const;
 export type NodeStateName = (typeof NODE_STATES)[number];
+
+/** States in which the node waits for something a person (or the file system) must provide. */
+export const BLOCKED_STATES: readonly NodeStateName[] = ['no-fleet-config', 'bad-fleet-config', 'failed'];
 
 export function isNodeState(s: string): s is NodeStateName {
   return (NODE_STATES as readonly string[]).includes(s);
@@ -17,6 +31,11 @@ export interface NodeStateSnapshot {
   clusterId: string;
   /** k3s API port when this node is a server. */
   k3sPort?: number;
+  /**
+   * Why the node is in this state and what to do, for people (banner, health route):
+   * set with the blocked states, e.g. which fleet config field is wrong.
+   */
+  detail?: string;
 }
 
 export class NodeState extends EventEmitter<{ change: [NodeStateSnapshot, NodeStateSnapshot] }> {
@@ -31,12 +50,23 @@ export class NodeState extends EventEmitter<{ change: [NodeStateSnapshot, NodeSt
     return this.#current;
   }
 
-  /** Change the state (and optionally cluster/k3s port); emits `change` only when something differs. */
+  /**
+   * Change the state (and optionally cluster, k3s port, detail); emits `change` only when
+   * something differs. A detail belongs to the state it was given with: a new state without
+   * one clears it.
+   */
   set(next: Partial<NodeStateSnapshot> & { state: NodeStateName }): void {
     const merged: NodeStateSnapshot = { ...this.#current, ...next };
     if (merged.state !== 'server') delete merged.k3sPort;
+    if (next.detail === undefined) delete merged.detail;
     const prev = this.#current;
-    if (prev.state === merged.state && prev.clusterId === merged.clusterId && prev.k3sPort === merged.k3sPort) return;
+    if (
+      prev.state === merged.state &&
+      prev.clusterId === merged.clusterId &&
+      prev.k3sPort === merged.k3sPort &&
+      prev.detail === merged.detail
+    )
+      return;
     this.#current = merged;
     this.emit('change', merged, prev);
   }

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { UsageError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { startAgent } from '../../firstboot/agent.js';
-import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, type AgentOptions } from '../../firstboot/agent-options.js';
+import { startAgent } from '../../agent/agent.js';
+import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, type AgentOptions } from '../../agent/options.js';
 import { intOption, parseOptions, write, type Command } from '../command.js';
 
 const help = `Usage: nucmesh agent [options]
@@ -16,9 +14,17 @@ which sends mDNS goodbyes. Boot progress is persisted in the data dir: a restart
 resumes, it never starts over. Logs are JSON lines on stdout (pretty on a TTY;
 NUCMESH_LOG_FORMAT=json|pretty and NUCMESH_LOG_LEVEL override).
 
+It does not exit when it cannot go on. Without a fleet config it stays in state
+no-fleet-config (an invalid one: bad-fleet-config, naming the field), with the API's
+health route up and discovery off, and goes on by itself once a valid file is at the
+path (looked at every 2 s). A failing boot step or an API port that is taken is
+retried the same way (state failed, with the reason). The banner and
+GET /v1/health say why.
+
 Options:
   --fleet FILE          Fleet config (default: the first that exists of
-                        ${DEFAULT_FLEET_PATHS.join(', ')})
+                        ${DEFAULT_FLEET_PATHS.join(', ')};
+                        the first is on the EFI partition the node booted from)
   --data-dir DIR        Persistent state (default: ${DEFAULT_DATA_DIR})
   --hardware-from DIR   Use a 'nucmesh capture' directory instead of the live
                         machine (tests run many distinct nodes on one machine)
@@ -31,15 +37,6 @@ Options:
                         Never use it on a developer's machine.
   -h, --help            Show this help.
 `;
-
-export function resolveFleetPath(given: string | undefined, exists: (p: string) => boolean = existsSync): string {
-  if (given) return given;
-  const found = DEFAULT_FLEET_PATHS.find(exists);
-  if (!found) {
-    throw new UsageError(`nucmesh agent: no fleet config found (looked at ${DEFAULT_FLEET_PATHS.join(', ')}); pass --fleet FILE, or create one with 'nucmesh fleet init FILE'`);
-  }
-  return found;
-}
 
 export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
   const { values } = parseOptions(
@@ -57,10 +54,10 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
   if (values.help) return 'help';
   const apiPort = intOption('agent', 'api-port', values['api-port'], 1, 65535);
   const opts: AgentOptions = {
-    fleetFile: resolveFleetPath(values['fleet'] as string | undefined),
     dataDir: (values['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR,
     interfaces: (values['interface'] as string[] | undefined) ?? [],
   };
+  if (values['fleet'] !== undefined) opts.fleetFile = values['fleet'] as string;
   if (values['hardware-from'] !== undefined) opts.hardwareFrom = values['hardware-from'] as string;
   if (apiPort !== undefined) opts.apiPort = apiPort;
   if (values['apply-host'] === true) {
@@ -82,13 +79,14 @@ export const agentCommand: Command = {
       return 0;
     }
     const log = createLogger();
-    const agent = await startAgent(opts, log);
-    // Listen before saying "running": a supervisor may signal as soon as it reads that line.
+    // Listen before starting: a supervisor may signal at any moment, even during the boot steps.
     const stopSignal = Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
     // Keep the event loop alive while no service holds it (else node exits 13 on the pending await).
     const keepAlive = setInterval(() => {}, 1 << 30);
-    log.info('agent running; SIGTERM or SIGINT stops it');
-    const signal = await stopSignal;
+    const agent = startAgent(opts, log);
+    const first = await Promise.race([agent.booted.then(() => 'booted' as const), stopSignal]);
+    if (first === 'booted') log.info('agent running; SIGTERM or SIGINT stops it');
+    const signal = first === 'booted' ? await stopSignal : first;
     clearInterval(keepAlive);
     log.info({ signal }, 'stopping');
     await agent.stop();

@@ -2,7 +2,7 @@ import { UsageError } from '../../errors.js';
 import { detectInventory } from '../../firstboot/hardware/index.js';
 import { deriveIdentity, loadIdentity } from '../../firstboot/identity.js';
 import { nfdFeaturesFile, nodeLabels } from '../../firstboot/labels.js';
-import { DEFAULT_DATA_DIR } from '../../firstboot/agent-options.js';
+import { DEFAULT_DATA_DIR } from '../../agent/options.js';
 import { parseOptions, write, type Command } from '../command.js';
 import { formatDetectTable } from './detect-format.js';
 

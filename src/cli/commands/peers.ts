@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fleetId, fleetKeyBytes, loadFleetConfig } from '../../config/fleet.js';
-import { DEFAULT_FLEET_PATHS } from '../../firstboot/agent-options.js';
+import { DEFAULT_FLEET_PATHS } from '../../agent/options.js';
 import { browseOnce, type PeerListing } from '../../discovery/browse-once.js';
 import type { FleetView } from '../../discovery/evaluate.js';
 import { intOption, parseOptions, write, type Command } from '../command.js';

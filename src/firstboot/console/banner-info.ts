@@ -22,17 +22,25 @@ export function modelText(ctx: Pick<BootContext, 'inventory'>): string | null {
   return smbios ?? platform;
 }
 
-export async function collectBannerInfo(ctx: Pick<BootContext, 'inventory' | 'identity' | 'config' | 'options'>, src: BannerSources): Promise<Omit<BannerInfo, 'state'>> {
+/** What the banner shows of the agent besides its state: who the node is, where its API is. */
+export interface BannerContext extends Pick<BootContext, 'inventory' | 'identity'> {
+  apiPort: number;
+  /** Why the API is not listening, when it is not. */
+  apiProblem?: string;
+}
+
+export async function collectBannerInfo(ctx: BannerContext, src: BannerSources): Promise<Omit<BannerInfo, 'state' | 'detail'>> {
   const inv = ctx.inventory;
-  const info: Omit<BannerInfo, 'state'> = {
+  const info: Omit<BannerInfo, 'state' | 'detail'> = {
     version: src.version,
     model: modelText(ctx),
     serial: inv ? (inv.system.serial ?? inv.board.serial) : null,
     nodeId: ctx.identity ? `${ctx.identity.nodeId} (from ${ctx.identity.source})` : null,
     hostname: src.hostname(),
     addresses: bannerAddresses(src.networkInterfaces()),
-    apiPort: ctx.options.apiPort ?? ctx.config.api.port,
+    apiPort: ctx.apiPort,
   };
+  if (ctx.apiProblem) info.apiProblem = ctx.apiProblem;
   const rootFs = await src.rootFs();
   if (rootFs) info.rootFs = rootFs;
   return info;

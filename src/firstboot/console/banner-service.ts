@@ -8,14 +8,14 @@ import { renderBanner, type BannerInfo } from './banner.js';
 
 /** What the banner needs of the agent's state holder (NodeState satisfies it). */
 export interface StateSource {
-  readonly current: { state: string };
+  readonly current: { state: string; detail?: string };
   on(event: 'change', listener: () => void): unknown;
   off(event: 'change', listener: () => void): unknown;
 }
 
 export interface BannerServiceDeps {
   /** Gathers everything but the state (addresses and disk change over time). */
-  collect(): Promise<Omit<BannerInfo, 'state'>>;
+  collect(): Promise<Omit<BannerInfo, 'state' | 'detail'>>;
   /** Draws the text on the consoles. */
   draw(text: string): Promise<void>;
   state: StateSource;
@@ -31,7 +31,8 @@ export function startBannerService(deps: BannerServiceDeps): () => Promise<void>
     running = running.then(async () => {
       if (stopped) return;
       try {
-        const text = renderBanner({ ...(await deps.collect()), state: deps.state.current.state });
+        const { state, detail } = deps.state.current;
+        const text = renderBanner({ ...(await deps.collect()), state, ...(detail !== undefined ? { detail } : {}) });
         if (text === last) return;
         last = text;
         await deps.draw(text);

@@ -18,7 +18,11 @@ export interface BannerInfo {
   hostname: string;
   addresses: BannerAddress[];
   state: string;
+  /** Why the node cannot go on and what to do (blocked states). */
+  detail?: string;
   apiPort: number;
+  /** Why the API is not listening, when it is not. */
+  apiProblem?: string;
   /** Root file system size and free space in bytes, when known. */
   rootFs?: { size: number; free: number };
 }
@@ -50,6 +54,22 @@ export function apiUrl(addresses: BannerAddress[], port: number): string {
   return `http://${host}:${port}/`;
 }
 
+/** Words of `text` in lines of at most `width` characters (a longer word stands alone). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+const VALUE_WIDTH = 72 - 11;
+
 /** The banner as lines of text, no trailing newline. Unknown values show as "unknown". */
 export function renderBanner(info: BannerInfo): string {
   const known = (v: string | null) => (v && v.trim() ? v.trim() : 'unknown');
@@ -60,8 +80,10 @@ export function renderBanner(info: BannerInfo): string {
     ['Node ID', known(info.nodeId)],
     ['Hostname', info.hostname],
     ['State', info.state],
-    ['API', apiUrl(info.addresses, info.apiPort)],
   ];
+  // What to do, right under the state: the one thing a technician must read.
+  wrapText(info.detail ?? '', VALUE_WIDTH).forEach((l, i) => rows.push([i === 0 ? 'Why' : '', l]));
+  rows.push(['API', info.apiProblem ? `not listening: ${info.apiProblem}` : apiUrl(info.addresses, info.apiPort)]);
   if (info.rootFs) rows.push(['Disk', `root ${formatBytes(info.rootFs.size)} (${formatBytes(info.rootFs.free)} free)`]);
   const label = (s: string) => `  ${s.padEnd(9)}`;
   const lines = [RULE, `  nucmesh ${info.version}`, RULE];

@@ -4,10 +4,9 @@
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import type { BootContext } from '../boot-steps.js';
-import { DEFAULT_BANNER_TTYS } from '../agent-options.js';
+import type { Logger } from '../../log.js';
 import { PACKAGE_VERSION } from '../../version.js';
-import { collectBannerInfo, type BannerSources } from './banner-info.js';
+import { collectBannerInfo, type BannerContext, type BannerSources } from './banner-info.js';
 import { startBannerService, type StateSource } from './banner-service.js';
 import { writeToConsoles } from './console-writer.js';
 
@@ -25,20 +24,27 @@ export const liveBannerSources: BannerSources = {
   },
 };
 
-export function startConsoleBanner(ctx: BootContext, state: StateSource): () => Promise<void> {
-  const devices = ctx.options.bannerTtys ?? DEFAULT_BANNER_TTYS;
+export interface ConsoleBannerOptions {
+  devices: readonly string[];
+  log: Logger;
+  state: StateSource;
+  /** Read at every redraw: the boot steps fill it in as they go. */
+  context(): BannerContext;
+}
+
+export function startConsoleBanner(o: ConsoleBannerOptions): () => Promise<void> {
   const reported = new Set<string>();
   return startBannerService({
-    collect: () => collectBannerInfo(ctx, liveBannerSources),
+    collect: () => collectBannerInfo(o.context(), liveBannerSources),
     async draw(text) {
-      for (const r of await writeToConsoles(devices, text)) {
+      for (const r of await writeToConsoles([...o.devices], text)) {
         if (r.error && !reported.has(r.device)) {
           reported.add(r.device);
-          ctx.log.warn({ device: r.device, error: r.error }, `console banner: cannot write to ${r.device}`);
+          o.log.warn({ device: r.device, error: r.error }, `console banner: cannot write to ${r.device}`);
         }
       }
     },
-    state,
-    log: ctx.log,
+    state: o.state,
+    log: o.log,
   });
 }

@@ -1,13 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { buildApp, type ApiDeps } from '../../../src/api/app.js';
+import { buildApp, type PeerEndpoints } from '../../../src/api/app.js';
 import { signDownNotice, type DownNotice } from '../../../src/discovery/down-notice.js';
 import { heartbeatProof, verifyHeartbeatProof } from '../../../src/api/heartbeat-proof.js';
 
 const key = randomBytes(32);
-const app = (downNotice?: ApiDeps['downNotice']) =>
-  buildApp({ nodeId: 'n1', version: '9.9.9', fleetKey: key, state: () => 'forming', generation: () => 3, stopping: () => false, ...(downNotice ? { downNotice } : {}) });
+/** The app of a node whose discovery runs (null: not yet, as without a fleet config). */
+const app = (downNotice: PeerEndpoints['downNotice'] | null = () => 'mark-down') =>
+  buildApp({
+    nodeId: () => 'n1',
+    version: '9.9.9',
+    state: () => ({ state: 'forming' }),
+    stopping: () => false,
+    peers: () => (downNotice ? { fleetKey: key, generation: () => 3, downNotice } : undefined),
+  });
 
 test('GET /v1/health answers without authentication and without secrets', async () => {
   const r = await app().inject({ method: 'GET', url: '/v1/health' });
@@ -50,8 +57,20 @@ test('POST /v1/down-notice: a notice that does not verify is a 403, before disco
   const bad = await app(() => 'bad-mac').inject({ method: 'POST', url: '/v1/down-notice', payload: notice });
   assert.equal(bad.statusCode, 403);
   assert.equal((bad.json() as { code: string }).code, 'E_BAD_NOTICE');
-  const early = await app().inject({ method: 'POST', url: '/v1/down-notice', payload: notice });
+  const early = await app(null).inject({ method: 'POST', url: '/v1/down-notice', payload: notice });
   assert.equal(early.statusCode, 503);
+});
+
+test('without a fleet config: health says why, the peer routes answer 503 and prove nothing', async () => {
+  const detail = 'no fleet config at /boot/efi/nucmesh/fleet.yaml. Copy the fleet.yaml ...';
+  const blocked = buildApp({ nodeId: () => 'n1', version: '9.9.9', state: () => ({ state: 'no-fleet-config', detail }), stopping: () => false, peers: () => undefined });
+  const health = await blocked.inject({ method: 'GET', url: '/v1/health' });
+  assert.equal(health.statusCode, 200);
+  assert.deepEqual(health.json(), { status: 'ok', nodeId: 'n1', state: 'no-fleet-config', detail, version: '9.9.9' });
+  const hb = await blocked.inject({ method: 'POST', url: '/v1/heartbeat', payload: { nonce: 'abcdefghijklmnop0123' } });
+  assert.equal(hb.statusCode, 503);
+  assert.deepEqual(Object.keys(hb.json() as object).sort(), ['code', 'message']);
+  assert.equal((hb.json() as { code: string }).code, 'E_NOT_READY');
 });
 
 test('a malformed down notice is a 400 that names the field', async () => {

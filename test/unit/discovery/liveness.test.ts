@@ -124,7 +124,13 @@ test('a suspected peer outside our slice is probed soon (jittered), and marked d
 
 test('the heartbeat client accepts only a proof made with the fleet key for the expected node', async () => {
   let stopping = false;
-  const app = buildApp({ nodeId: 'n1', version: '1', fleetKey: key, state: () => 'forming', generation: () => 4, stopping: () => stopping });
+  const app = buildApp({
+    nodeId: () => 'n1',
+    version: '1',
+    state: () => ({ state: 'forming' }),
+    stopping: () => stopping,
+    peers: () => ({ fleetKey: key, generation: () => 4, downNotice: () => 'mark-down' }),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
   try {

@@ -15,7 +15,7 @@ describe('banner data from a real NUC capture', { skip: sharedFixturesMissing() 
     const identity = deriveIdentity(inventory) ?? randomIdentity();
     const config = newFleetConfig('banner-test');
     const info = await collectBannerInfo(
-      { inventory, identity, config, options: { fleetFile: 'x', dataDir: 'y', interfaces: [] } },
+      { inventory, identity, apiPort: config.api.port },
       {
         version: '9.9.9',
         hostname: () => 'nuc-test',
