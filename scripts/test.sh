@@ -19,10 +19,17 @@ echo "== unit tests"
 mapfile -t unit < <(files unit)
 node --test --test-reporter=spec "${unit[@]}"
 
-mapfile -t system < <(files netns; files vm)
-if [ ${#system[@]} -eq 0 ]; then
+mapfile -t netns < <(files netns)
+mapfile -t vm < <(files vm)
+if [ ${#netns[@]} -eq 0 ] || [ ${#vm[@]} -eq 0 ]; then
   echo "no system tests found below dist/test/netns or dist/test/vm: the build is broken" >&2
   exit 1
 fi
-echo "== system tests (network namespaces, QEMU), one file at a time: ${#system[@]} files"
-node --test --test-concurrency=1 --test-reporter=spec "${system[@]}"
+# Timing-sensitive (liveness over real sockets): one file at a time, nothing else running.
+echo "== system tests in network namespaces, one file at a time: ${#netns[@]} files"
+node --test --test-concurrency=1 --test-reporter=spec "${netns[@]}"
+# QEMU under TCG keeps one core busy per VM: the images first (built once, cached by their
+# inputs), then two VM test files side by side on the two cores.
+echo "== QEMU tests, two files at a time: ${#vm[@]} files"
+node dist/test/vm/prepare-images.js
+node --test --test-concurrency=2 --test-reporter=spec "${vm[@]}"

@@ -56,6 +56,8 @@ export interface AgentHandle {
   booted: Promise<void>;
   /** Resolves with the discovery service once it runs, undefined when stopped first. */
   discovering: Promise<DiscoveryService | undefined>;
+  /** The port the API listens on, while it does. */
+  apiPort(): number | undefined;
   /** Stop every service, in reverse order of start. */
   stop(): Promise<void>;
 }
@@ -200,6 +202,7 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     state,
     booted,
     discovering: discovering.catch(() => undefined),
+    apiPort: () => api?.server.port,
     async stop() {
       stopping = true;
       abort.abort();

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 import { newFleetConfig, renderFleetConfig } from '../../src/config/fleet.js';
 import { ensureTestImage, vmTestsUnavailable, type TestImage } from './helpers/test-image.js';
-import { listRootDir, readEspFile, readRootFile, rootFileMode } from './helpers/image-files.js';
+import { listRootDir, partitions, readEspFile, readRootFile, rootFileMode } from './helpers/image-files.js';
 
 const skip = vmTestsUnavailable();
 const script = path.join(repoRoot, 'scripts/build-image.sh');
@@ -158,5 +158,17 @@ describe('build-image.sh: the test image', { skip }, () => {
     const modules = listRootDir(image.img, '/opt/nucmesh/node_modules');
     assert.ok(modules.includes('pino') && !modules.includes('typescript') && !modules.includes('eslint'), 'production dependencies only');
     assert.deepEqual(listRootDir(image.img, '/usr/share/man'), [], 'no manuals');
+  });
+
+  it('names its ESP by partition UUID on every boot path and mounts it by a generator, not by label', () => {
+    const esp = partitions(image.img).find((p) => p.name === 'nucmesh-esp');
+    assert.ok(esp?.uuid, 'the ESP has a partition UUID');
+    const param = `nucmesh.esp=PARTUUID=${esp.uuid.toLowerCase()}`;
+    assert.ok(image.cmdline.split(' ').includes(param), `the direct-boot command line lacks ${param}: ${image.cmdline}`);
+    assert.match(readEspFile(image.img, '/loader/entries/nucmesh.conf') ?? '', new RegExp(`^options .*${param}`, 'm'), 'the systemd-boot entry lacks it');
+    const fstab = readRootFile(image.img, '/etc/fstab')?.toString() ?? '';
+    assert.doesNotMatch(fstab, /^[^#].*\/boot\/efi/m, 'fstab must not mount the ESP (by label)');
+    assert.equal(rootFileMode(image.img, '/etc/systemd/system-generators/nucmesh-esp-generator'), 0o755);
+    assert.match(readRootFile(image.img, '/etc/systemd/system/nucmesh.service')?.toString() ?? '', /^After=.*\bboot-efi\.mount\b/m);
   });
 });

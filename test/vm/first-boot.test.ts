@@ -2,19 +2,17 @@
  * First boot on a 4 GiB disk grows root to fill it; a reboot (reset button, same disk)
  * keeps the node ID and redoes none of the first-boot work.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { ensureTestImage, vmTestsUnavailable, type TestImage } from './helpers/test-image.js';
-import { Vm } from './helpers/qemu.js';
+import { statSync } from 'node:fs';
+import { vmTestsUnavailable } from './helpers/test-image.js';
+import { vmSuite } from './helpers/fixture.js';
+import { BANNER_DONE } from './helpers/boot-checks.js';
 import { parseBanners } from './helpers/banner-parse.js';
 import { assertBannerMatches, bannerNodeId, nuc } from './helpers/nuc.js';
 
 const skip = vmTestsUnavailable();
 const GiB = 1024 ** 3;
-const BANNER_DONE = /\n {2}API {6}.*\n[\s\S]*?={72}/;
 
 /** "root 3.8 GiB (3.1 GiB free)" → bytes of the root file system. */
 function rootSize(disk: string | undefined): number {
@@ -24,23 +22,13 @@ function rootSize(disk: string | undefined): number {
 }
 
 describe('image: first boot grows root, a reboot redoes nothing', { skip }, () => {
-  let image: TestImage;
-  let vm: Vm | undefined;
-  const work = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-vm-firstboot-'));
+  const suite = vmSuite('firstboot');
   const smbios = nuc('G6TN22222222', 'NUC12WSHi5');
 
-  before(async () => {
-    image = await ensureTestImage((l) => console.log(l));
-  });
-  after(async () => {
-    await vm?.kill();
-    rmSync(work, { recursive: true, force: true });
-  });
-
   it('grows root to fill a 4 GiB disk, then keeps the node ID across a reset', async () => {
-    const imageBytes = statSync(image.img).size;
+    const imageBytes = statSync(suite.image().img).size;
     assert.ok(imageBytes < 2 * GiB, 'the image itself is small');
-    vm = await Vm.start({ name: 'firstboot', workDir: work, image, boot: 'direct', smbios, diskSize: '4G', userNet: {} });
+    const vm = await suite.start({ name: 'firstboot', boot: 'direct', smbios, diskSize: '4G', userNet: {} });
     await vm.waitFor(BANNER_DONE, 300_000);
     const first = parseBanners(vm.console()).at(-1);
     assert.ok(first);

@@ -6,13 +6,12 @@
  * shows the other's answer. Then each node's agent must find the other over mDNS as a peer
  * (it logs `peer up` on the console; only verified adverts of its own fleet get in).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { ensureTestImage, vmTestsUnavailable, type TestImage } from './helpers/test-image.js';
-import { IsolatedNet, Vm } from './helpers/qemu.js';
+import { vmTestsUnavailable } from './helpers/test-image.js';
+import type { Vm } from './helpers/qemu.js';
+import { vmSuite } from './helpers/fixture.js';
+import { BANNER_DONE } from './helpers/boot-checks.js';
 import { parseBanners } from './helpers/banner-parse.js';
 import { assertBannerMatches, nuc } from './helpers/nuc.js';
 import { probeFiles, probeStatuses } from './helpers/probe.js';
@@ -20,33 +19,20 @@ import { probeFiles, probeStatuses } from './helpers/probe.js';
 const skip = vmTestsUnavailable();
 
 describe('image: two VMs on one L2 segment', { skip }, () => {
-  let image: TestImage;
-  let netns: IsolatedNet | undefined;
+  const suite = vmSuite('l2');
   const vms: Vm[] = [];
-  const work = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-vm-l2-'));
-
-  before(async () => {
-    image = await ensureTestImage((l) => console.log(l));
-  });
-  after(async () => {
-    for (const vm of vms) await vm.kill();
-    await netns?.kill();
-    rmSync(work, { recursive: true, force: true });
-  });
 
   it('nodes with different serials get different identities, reach each other and see each other as verified peers', async () => {
-    const probe = probeFiles(work);
-    netns = await IsolatedNet.start();
+    const probe = probeFiles(suite.work);
+    const netns = await suite.isolatedNet();
     const nodes = [
       { name: 'nuc-a', smbios: nuc('G6TNAAAA0001'), mac: '52:54:00:4e:00:01' },
       { name: 'nuc-b', smbios: nuc('G6TNBBBB0002'), mac: '52:54:00:4e:00:02' },
     ];
     for (const n of nodes) {
       vms.push(
-        await Vm.start({
+        await suite.start({
           name: n.name,
-          workDir: work,
-          image,
           boot: 'direct',
           smbios: n.smbios,
           l2: { group: '230.0.0.1:1234', mac: n.mac },
@@ -59,7 +45,7 @@ describe('image: two VMs on one L2 segment', { skip }, () => {
     const hostnames: string[] = [];
     const ids: string[] = [];
     for (const [i, vm] of vms.entries()) {
-      await vm.waitFor(/\n {2}API {6}.*\n[\s\S]*?={72}/, 300_000);
+      await vm.waitFor(BANNER_DONE, 300_000);
       const banner = parseBanners(vm.console()).at(-1);
       assert.ok(banner);
       const { nodeId, hostname } = assertBannerMatches(banner, nodes[i]!.smbios);

@@ -65,7 +65,8 @@ test('agent: logs the node summary, persists the identity, and a second start ke
   const fleet = path.join(dir, 'fleet.yaml');
   assert.equal((await runCli(['fleet', 'init', fleet])).code, 0);
   const dataDir = path.join(dir, 'data');
-  const args = ['--fleet', fleet, '--data-dir', dataDir, '--hardware-from', capture];
+  // An interface that does not exist: discovery sends nothing on this machine's real LAN.
+  const args = ['--fleet', fleet, '--data-dir', dataDir, '--hardware-from', capture, '--interface', 'nm-none0', '--api-port', '18441'];
   const expected = deriveIdentity(await detectInventory({ from: capture }));
   assert.ok(expected);
 

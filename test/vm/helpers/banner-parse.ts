@@ -24,6 +24,7 @@ export function parseBanners(text: string): ParsedBanner[] {
       if (key) lastKey = key;
       if (lastKey === 'IP') ips.push(value);
       else if (key) fields[key] = value;
+      else if (lastKey && value) fields[lastKey] = `${fields[lastKey] ?? ''} ${value}`; // a wrapped value
     }
     out.push({ version: m[1] ?? '', fields, ips, end: m.index + m[0].length });
   }

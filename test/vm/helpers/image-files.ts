@@ -6,6 +6,7 @@ export interface Partition {
   size: number;
   type: string;
   name?: string;
+  uuid?: string;
 }
 
 export function partitions(img: string): Partition[] {

@@ -49,6 +49,13 @@ export interface VmOptions {
   /** Run QEMU inside the network namespace of this PID (nsenter -n). */
   netnsPid?: number;
   memMiB?: number;
+  /**
+   * QEMU CPU model (-cpu), e.g. 'max': under TCG a slower guest, where udev enumerates late
+   * (it made the ESP's by-label link only after systemd's 90 s device timeout).
+   */
+  cpu?: string;
+  /** A raw disk image attached as a removable USB stick (snapshot=on: the file stays as it is). */
+  usbStick?: string;
 }
 
 /** Removes terminal colour and cursor sequences from console text. */
@@ -67,8 +74,14 @@ export function qemuArgs(o: VmOptions, paths: { serial: string; qmp: string; dis
     '-smbios', `type=1,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
     '-smbios', `type=2,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
     '-drive', `file=${paths.disk},if=none,id=disk0,format=${paths.diskFormat},snapshot=on`,
-    '-device', 'nvme,drive=disk0,serial=nucmesh-test-disk',
+    // bootindex: the firmware boots the internal disk, even with a stick attached.
+    '-device', 'nvme,drive=disk0,serial=nucmesh-test-disk,bootindex=0',
   ];
+  if (o.cpu) args.push('-cpu', o.cpu);
+  if (o.usbStick) {
+    args.push('-device', 'qemu-xhci,id=xhci', '-drive', `file=${o.usbStick},if=none,id=stick,format=raw,snapshot=on`);
+    args.push('-device', 'usb-storage,bus=xhci.0,drive=stick,removable=on');
+  }
   if (o.boot === 'direct') {
     args.push('-kernel', o.image.kernel, '-initrd', o.image.initrd, '-append', [o.image.cmdline, o.append ?? ''].join(' ').trim());
   } else {

@@ -88,8 +88,31 @@ async function build(log: (line: string) => void, kind: 'plain' | 'secure-boot')
   const dir = path.join(vmCacheDir, key);
   if (existsSync(path.join(dir, 'done'))) return filesOf(dir, version, null);
   await fs.mkdir(vmCacheDir, { recursive: true });
+  // One builder at a time across processes (VM test files run side by side): a lock directory.
+  const lock = `${dir}.lock`;
+  for (;;) {
+    try {
+      await fs.mkdir(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (existsSync(path.join(dir, 'done'))) return filesOf(dir, version, null);
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 30 * 60_000) await fs.rm(lock, { recursive: true, force: true }); // a builder that died
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  try {
+    if (existsSync(path.join(dir, 'done'))) return filesOf(dir, version, null);
+    return await buildLocked(log, kind, key, dir, version);
+  } finally {
+    await fs.rm(lock, { recursive: true, force: true });
+  }
+}
+
+async function buildLocked(log: (line: string) => void, kind: 'plain' | 'secure-boot', key: string, dir: string, version: string): Promise<TestImage> {
   // Older builds of the same kind are stale now.
-  for (const old of readdirSync(vmCacheDir)) if (old !== key && old.startsWith(`${kind}-`)) await fs.rm(path.join(vmCacheDir, old), { recursive: true, force: true });
+  for (const old of readdirSync(vmCacheDir)) if (!old.startsWith(key) && old.startsWith(`${kind}-`)) await fs.rm(path.join(vmCacheDir, old), { recursive: true, force: true });
   const part = `${dir}.part`;
   await fs.rm(part, { recursive: true, force: true });
   const t0 = performance.now();
