@@ -19,7 +19,7 @@ import { fleetId, fleetKeyBytes, type FleetConfig } from '../config/fleet.js';
 import { buildApp, type PeerEndpoints } from '../api/app.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { startDiscovery, type DiscoveryService } from '../discovery/service.js';
-import { bootSteps, type BootContext } from '../firstboot/boot-steps.js';
+import { bootSteps, phaseOf, type BootContext } from '../firstboot/boot-steps.js';
 import { runSteps } from '../firstboot/steps.js';
 import { NodeState } from '../firstboot/node-state.js';
 import { ESP_MOUNT_UNIT, ESP_MOUNTPOINT, describeEsp, espStatus, mountedIsBootEsp, type EspStatus } from '../firstboot/esp.js';
@@ -126,10 +126,10 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
       async () => {
         await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
         await runSteps(options.dataDir, bootSteps, ctx, {
-          onStart: (step, attempt) => log.info({ step, attempt }, `boot step ${step}: start`),
-          onSkip: (step) => log.info({ step }, `boot step ${step}: already done`),
-          onDone: (step, ms) => log.info({ step, ms }, `boot step ${step}: done`),
-          onFail: (step, err) => log.error({ step, err }, `boot step ${step}: failed`),
+          onStart: (step, attempt) => log.info({ step, phase: phaseOf(step), attempt }, `boot step ${step}: start`),
+          onSkip: (step, reason) => log.info({ step, phase: phaseOf(step) }, `boot step ${step}: ${reason}`),
+          onDone: (step, ms) => log.info({ step, phase: phaseOf(step), ms }, `boot step ${step}: done`),
+          onFail: (step, err) => log.error({ step, phase: phaseOf(step), err }, `boot step ${step}: failed`),
         });
         return true;
       },
