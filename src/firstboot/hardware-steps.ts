@@ -4,7 +4,7 @@
  * `node-summary` (always: one log line saying who this node is).
  */
 import { defineStep } from './steps.js';
-import type { BootContext } from './boot-steps.js';
+import type { BootContext } from './boot-context.js';
 import { detectInventory } from './hardware/index.js';
 import { loadIdentity, loadOrCreateIdentity } from './identity.js';
 

@@ -5,7 +5,7 @@
  * `hostname` (once): the hostname from the node identity, set before anything advertises.
  */
 import { defineStep } from './steps.js';
-import type { BootContext } from './boot-steps.js';
+import type { BootContext } from './boot-context.js';
 import { applyHostname } from './hostname.js';
 
 const step = defineStep<BootContext>();

@@ -1,6 +1,6 @@
 /** Gathers the banner's data from the boot context and the live machine (I/O passed in). */
 import type { NetworkInterfaceInfo } from 'node:os';
-import type { BootContext } from '../boot-steps.js';
+import type { BootContext } from '../boot-context.js';
 import type { BannerInfo } from './banner.js';
 import { bannerAddresses } from './addresses.js';
 
