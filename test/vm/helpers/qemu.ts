@@ -74,8 +74,9 @@ export function qemuArgs(o: VmOptions, paths: { serial: string; qmp: string; dis
     '-smbios', `type=1,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
     '-smbios', `type=2,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
     '-drive', `file=${paths.disk},if=none,id=disk0,format=${paths.diskFormat},snapshot=on`,
-    // bootindex: the firmware boots the internal disk, even with a stick attached.
-    '-device', 'nvme,drive=disk0,serial=nucmesh-test-disk,bootindex=0',
+    // bootindex (firmware boots only; -kernel takes index 0 itself): the internal disk first,
+    // even with a stick attached.
+    '-device', `nvme,drive=disk0,serial=nucmesh-test-disk${o.boot === 'direct' ? '' : ',bootindex=0'}`,
   ];
   if (o.cpu) args.push('-cpu', o.cpu);
   if (o.usbStick) {
