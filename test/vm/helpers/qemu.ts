@@ -56,6 +56,8 @@ export interface VmOptions {
   cpu?: string;
   /** A raw disk image attached as a removable USB stick (snapshot=on: the file stays as it is). */
   usbStick?: string;
+  /** A USB controller for sticks plugged in later (`plugUsbStick`). */
+  usbController?: boolean;
 }
 
 /** Removes terminal colour and cursor sequences from console text. */
@@ -79,8 +81,9 @@ export function qemuArgs(o: VmOptions, paths: { serial: string; qmp: string; dis
     '-device', `nvme,drive=disk0,serial=nucmesh-test-disk${o.boot === 'direct' ? '' : ',bootindex=0'}`,
   ];
   if (o.cpu) args.push('-cpu', o.cpu);
+  if (o.usbStick || o.usbController) args.push('-device', 'qemu-xhci,id=xhci');
   if (o.usbStick) {
-    args.push('-device', 'qemu-xhci,id=xhci', '-drive', `file=${o.usbStick},if=none,id=stick,format=raw,snapshot=on`);
+    args.push('-drive', `file=${o.usbStick},if=none,id=stick,format=raw,snapshot=on`);
     args.push('-device', 'usb-storage,bus=xhci.0,drive=stick,removable=on');
   }
   if (o.boot === 'direct') {
@@ -171,7 +174,7 @@ export class Vm {
   }
 
   /** Sends one QMP command (after the capabilities handshake). */
-  async qmp(command: string): Promise<unknown> {
+  async qmp(command: string, args?: Record<string, unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const sock = net.createConnection(this.qmpPath);
       let buf = '';
@@ -189,7 +192,7 @@ export class Vm {
           if ('QMP' in msg) sock.write(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n');
           else if ('return' in msg && !sentCommand) {
             sentCommand = true;
-            sock.write(JSON.stringify({ execute: command }) + '\n');
+            sock.write(JSON.stringify(args ? { execute: command, arguments: args } : { execute: command }) + '\n');
           } else if ('return' in msg || 'error' in msg) {
             clearTimeout(timer);
             sock.end();
@@ -203,6 +206,13 @@ export class Vm {
         reject(e);
       });
     });
+  }
+
+  /** Plugs a raw disk image in as a USB stick while the guest runs (needs `usbController`). */
+  async plugUsbStick(file: string, id = 'late'): Promise<void> {
+    await this.qmp('blockdev-add', { 'node-name': `${id}-file`, driver: 'file', filename: file, 'read-only': false });
+    await this.qmp('blockdev-add', { 'node-name': id, driver: 'raw', file: `${id}-file` });
+    await this.qmp('device_add', { driver: 'usb-storage', bus: 'xhci.0', drive: id, id: `${id}-dev`, removable: true });
   }
 
   /** Hard reset (like the reset button): disk writes stay, within this QEMU process. */
