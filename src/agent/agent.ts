@@ -21,7 +21,7 @@ import { startApiServer, type ApiServer } from '../api/server.js';
 import { startDiscovery, type DiscoveryService } from '../discovery/service.js';
 import { bootSteps, type BootContext } from '../firstboot/boot-steps.js';
 import { runSteps } from '../firstboot/steps.js';
-import { NodeState } from '../firstboot/node-state.js';
+import { NodeState } from '../node/node-state.js';
 import { ESP_MOUNT_UNIT, ESP_MOUNTPOINT, describeEsp, espStatus, mountedIsBootEsp, type EspStatus } from '../firstboot/esp.js';
 import { startConsoleBanner } from '../firstboot/console/start-banner.js';
 import { DEFAULT_API, DEFAULT_BANNER_TTYS, fleetCandidates, type AgentOptions } from './options.js';

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log.js';
 import { fleetId, fleetKeyBytes, type FleetConfig } from '../config/fleet.js';
-import type { NodeState } from '../firstboot/node-state.js';
+import type { NodeState } from '../node/node-state.js';
 import { buildApp, type PeerEndpoints } from '../api/app.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { startDiscovery, type DiscoveryOptions, type DiscoveryService } from '../discovery/service.js';

@@ -6,7 +6,7 @@
  * peer is dead, authenticated by its own MAC with the fleet key).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { NodeStateName } from '../firstboot/node-state.js';
+import type { NodeStateName } from '../node/node-state.js';
 import { heartbeatProof } from './heartbeat-proof.js';
 import type { DownNotice, NoticeVerdict } from '../discovery/down-notice.js';
 import { DownNoticeRequest, DownNoticeResponse, ErrorResponse, HealthResponse, HeartbeatRequest, HeartbeatResponse } from './schemas.js';

@@ -1,6 +1,6 @@
 /** Request and response schemas of the API routes (one per route and direction). */
 import { Type, type Static } from '@sinclair/typebox';
-import { NODE_STATES } from '../firstboot/node-state.js';
+import { NODE_STATES } from '../node/node-state.js';
 import { FLEET_ID, NODE_ID, SIGNATURE } from '../discovery/advert.js';
 import { ACCEPTED_NOTICE_VERDICTS } from '../discovery/down-notice.js';
 

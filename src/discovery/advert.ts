@@ -6,7 +6,7 @@
  * empty), kp (k3s API port, servers only), g (generation), sig (HMAC, see signature.ts).
  */
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { isNodeState, type NodeStateName } from '../firstboot/node-state.js';
+import { isNodeState, type NodeStateName } from '../node/node-state.js';
 import { MAX_TXT_STRING, MAX_TXT_TOTAL, PROTOCOL_VERSION } from './constants.js';
 
 export interface AdvertFields {

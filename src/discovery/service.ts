@@ -4,7 +4,7 @@
  * change (bumping the persisted generation), and follows interfaces as they come and go.
  */
 import type { Logger } from '../log.js';
-import type { NodeState, NodeStateSnapshot } from '../firstboot/node-state.js';
+import type { NodeState, NodeStateSnapshot } from '../node/node-state.js';
 import { errorMessage } from '../errors.js';
 import type { AdvertFields } from './advert.js';
 import { Advertiser } from './advertiser.js';

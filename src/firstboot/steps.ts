@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { NucmeshError } from '../errors.js';
-import { readJsonFile, writeJsonFile } from './state-file.js';
+import { readJsonFile, writeJsonFile } from '../node/state-file.js';
 
 export interface StepRecord {
   /** Completed, with the attempt count it took. */

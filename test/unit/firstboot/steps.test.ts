@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readProgress, runSteps, StepFailedError, type Step } from '../../../src/firstboot/steps.js';
-import { readJsonFile, writeJsonFile } from '../../../src/firstboot/state-file.js';
 
 interface Ctx {
   ran: string[];
@@ -66,15 +65,4 @@ test('a corrupt progress file is a clear error naming the file', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-steps-'));
   await writeFile(path.join(dir, 'progress.json'), '{"version": 1, "steps": {');
   await assert.rejects(runSteps(dir, sequence, { ran: [] }), (e: unknown) => (e as { code?: string }).code === 'E_STATE_CORRUPT' && /progress\.json/.test((e as Error).message));
-});
-
-test('writeJsonFile replaces atomically, leaves no temp file and applies the mode', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-state-'));
-  const file = path.join(dir, 'sub', 'a.json');
-  await writeJsonFile(file, { n: 1 });
-  await writeJsonFile(file, { n: 2 });
-  assert.deepEqual(await readJsonFile(file), { n: 2 });
-  assert.deepEqual(await readdir(path.dirname(file)), ['a.json']);
-  assert.equal(await readJsonFile(path.join(dir, 'missing.json')), undefined);
-  assert.match(await readFile(file, 'utf8'), /\n$/);
 });

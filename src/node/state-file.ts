@@ -1,6 +1,7 @@
 /**
  * Small JSON documents in the data dir, written atomically (temp file, fsync, rename),
- * so a power cut leaves either the old or the new version, never half of one.
+ * so a power cut leaves either the old or the new version, never half of one. Shared by every
+ * layer that persists something (boot progress, identity, advert generation, node state).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
