@@ -7,8 +7,8 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { NodeStateName } from '../node/node-state.js';
-import { heartbeatProof } from './heartbeat-proof.js';
-import type { DownNotice, NoticeVerdict } from '../discovery/down-notice.js';
+import { heartbeatProof } from '../node/fleet-crypto.js';
+import type { DownNotice, NoticeVerdict } from '../node/notice.js';
 import { DownNoticeRequest, DownNoticeResponse, ErrorResponse, HealthResponse, HeartbeatRequest, HeartbeatResponse } from './schemas.js';
 
 /** What the peer routes need once discovery runs (it needs the fleet key). */

@@ -1,8 +1,8 @@
 /** Request and response schemas of the API routes (one per route and direction). */
 import { Type, type Static } from '@sinclair/typebox';
 import { NODE_STATES } from '../node/node-state.js';
-import { FLEET_ID, NODE_ID, SIGNATURE } from '../discovery/advert.js';
-import { ACCEPTED_NOTICE_VERDICTS } from '../discovery/down-notice.js';
+import { ACCEPTED_NOTICE_VERDICTS } from '../node/notice.js';
+import { FLEET_ID, NODE_ID, SIGNATURE } from '../node/wire.js';
 
 const State = Type.Union(NODE_STATES.map((s) => Type.Literal(s)));
 
@@ -40,7 +40,7 @@ export const ErrorResponse = Type.Object({ code: Type.String(), message: Type.St
 
 const NodeId = Type.String({ pattern: NODE_ID.source, description: 'a node ID' });
 
-/** A ring monitor's signed down notice (see src/discovery/down-notice.ts), sent to every peer. */
+/** A ring monitor's signed down notice (src/node/notice.ts, src/discovery/down-notice.ts), sent to every peer. */
 export const DownNoticeRequest = Type.Object(
   {
     subject: NodeId,

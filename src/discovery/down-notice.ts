@@ -19,39 +19,26 @@
  * earlier notice about it stale. A live peer that was wrongly reported is thus back within one
  * announcement. Pure functions; no I/O.
  */
-import { createHmac } from 'node:crypto';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { DECIMAL, FLEET_ID, NODE_ID, parseTxtStrings, SIGNATURE } from './advert.js';
+import { fleetMac, verifyFleetMac } from '../node/fleet-crypto.js';
+import type { DownNotice, DownNoticeFields, NoticeVerdict } from '../node/notice.js';
+import { DECIMAL, FLEET_ID, NODE_ID, SIGNATURE } from '../node/wire.js';
+import { parseTxtStrings } from './advert.js';
 import { SERVICE_DOMAIN } from './constants.js';
-import { macMatches } from './signature.js';
 
 export const DOWN_NOTICE_NAME = `_down.${SERVICE_DOMAIN}`;
-const DOMAIN = 'nucmesh down v1';
 
-export interface DownNoticeFields {
-  /** The node reported dead. */
-  subject: string;
-  /** The subject's advert generation the reporter last verified. */
-  generation: number;
-  /** The reporting node (a ring monitor of the subject). */
-  reporter: string;
-  fleetId: string;
-}
-
-export interface DownNotice extends DownNoticeFields {
-  mac: string;
-}
-
-function canonical(f: DownNoticeFields): string {
-  return JSON.stringify([DOMAIN, f.fleetId, f.subject, f.generation, f.reporter]);
+/** What a notice's MAC covers (after the domain tag), in this order. */
+function macParts(f: DownNoticeFields): unknown[] {
+  return [f.fleetId, f.subject, f.generation, f.reporter];
 }
 
 export function signDownNotice(key: Buffer, f: DownNoticeFields): DownNotice {
-  return { ...f, mac: createHmac('sha256', key).update(canonical(f)).digest('base64url') };
+  return { ...f, mac: fleetMac(key, 'downNotice', macParts(f)) };
 }
 
 export function verifyDownNotice(key: Buffer, n: DownNotice): boolean {
-  return macMatches(createHmac('sha256', key).update(canonical(n)).digest(), n.mac);
+  return verifyFleetMac(key, 'downNotice', macParts(n), n.mac);
 }
 
 /** The TXT strings of a notice, as they go on the wire. */
@@ -78,21 +65,6 @@ export function downNoticeFromTxt(strings: readonly (Buffer | string)[]): DownNo
   if (all.length > 0) throw new ValidationError('down notice', all);
   return { subject, generation: Number(generation), reporter, fleetId, mac };
 }
-
-/**
- * What a node does with a notice. `refute`: it is about us, as we are now: re-announce with a
- * higher generation. `mark-down`: drop the live peer. `check`: it names an older incarnation
- * of a live peer than the one we hold (a replay, or a monitor that missed the peer's last
- * re-announcement and then found it dead): not enough to drop the peer, but a reason to probe
- * it ourselves (in a 50-node run a monitor's notice naming an older generation was all some
- * nodes got; ignoring it left them holding a dead peer until its mDNS records expired).
- * `stale`: about an older incarnation of us. Everything else is ignored (and the rejections
- * counted by the caller).
- */
-export const NOTICE_VERDICTS = ['refute', 'mark-down', 'check', 'other-fleet', 'bad-mac', 'stale', 'not-live', 'self-report'] as const;
-export type NoticeVerdict = (typeof NOTICE_VERDICTS)[number];
-/** Verdicts on a notice that did verify (what `POST /v1/down-notice` answers with 200). */
-export const ACCEPTED_NOTICE_VERDICTS = NOTICE_VERDICTS.filter((v) => v !== 'other-fleet' && v !== 'bad-mac');
 
 export interface NoticeContext {
   selfNodeId: string;

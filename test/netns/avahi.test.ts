@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { fleetId } from '../../src/config/fleet.js';
+import { fleetId } from '../../src/node/fleet-crypto.js';
 import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
 import { makeFleet, startNode, tableOf } from './nodes.js';
 import { avahiUnavailable, startAvahi } from './avahi.js';

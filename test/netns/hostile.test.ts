@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import dnsPacket from 'dns-packet';
-import { fleetId, fleetKeyBytes } from '../../src/config/fleet.js';
+import { fleetId, fleetKeyBytes } from '../../src/node/fleet-crypto.js';
 import { NetnsLab, netnsAvailable, nftUnavailable, waitFor, type Spawned } from './harness.js';
 import { makeFleet, startNode, tableOf } from './nodes.js';
 import { advertFields, announcement, sendPackets, signedTxt } from './packets.js';

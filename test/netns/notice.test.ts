@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { fleetId, fleetKeyBytes } from '../../src/config/fleet.js';
+import { fleetId, fleetKeyBytes } from '../../src/node/fleet-crypto.js';
 import { signDownNotice } from '../../src/discovery/down-notice.js';
 import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
 import { logged, makeFleet, startNode, tableOf } from './nodes.js';

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import dnsPacket, { type Answer } from 'dns-packet';
 import { advertToTxt, type AdvertFields } from '../../src/discovery/advert.js';
 import { signAdvert } from '../../src/discovery/signature.js';
-import { DOWN_NOTICE_NAME, downNoticeToTxt, type DownNotice } from '../../src/discovery/down-notice.js';
+import { DOWN_NOTICE_NAME, downNoticeToTxt } from '../../src/discovery/down-notice.js';
+import type { DownNotice } from '../../src/node/notice.js';
 import type { NetnsLab } from './harness.js';
 
 const senderScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'send-packets.js');

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type PeerEndpoints } from '../../../src/api/app.js';
-import { signDownNotice, type DownNotice } from '../../../src/discovery/down-notice.js';
-import { heartbeatProof, verifyHeartbeatProof } from '../../../src/api/heartbeat-proof.js';
+import { signDownNotice } from '../../../src/discovery/down-notice.js';
+import { heartbeatProof, verifyHeartbeatProof } from '../../../src/node/fleet-crypto.js';
+import type { DownNotice } from '../../../src/node/notice.js';
 
 const key = randomBytes(32);
 /** The app of a node whose discovery runs (null: not yet, as without a fleet config). */

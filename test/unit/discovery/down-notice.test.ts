@@ -63,3 +63,8 @@ test('malformed notices name each bad field', () => {
   assert.deepEqual(paths(err(swap('mac', 'short'))), ['/notice/mac']);
   assert.deepEqual(paths(err(swap('fl', 'xyz'))), ['/notice/fl']);
 });
+
+test('the MAC of a known notice under a known key (the wire format nodes of any version share)', () => {
+  const fixed = Buffer.from('BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=', 'base64');
+  assert.equal(signDownNotice(fixed, fields).mac, 'BqgNIuBww3Fb3XoralywN_PaUKedeWIBMIMvD3BaWJk');
+});
