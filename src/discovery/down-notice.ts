@@ -17,9 +17,11 @@
  * about that same incarnation, and the peer itself answers any notice about its current
  * generation by re-announcing with a higher one (as in SWIM's refutation), which makes every
  * earlier notice about it stale. A live peer that was wrongly reported is thus back within one
- * announcement. Pure functions; no I/O.
+ * announcement. This module is the notice's codec and judge: TXT strings and the query record
+ * they travel in, MAC (fleet-crypto.ts), verdict. Pure functions; no I/O.
  */
-import { ValidationError, type ValidationIssue } from '../errors.js';
+import type { Answer, TxtAnswer } from 'dns-packet';
+import { errorMessage, ValidationError, type ValidationIssue } from '../errors.js';
 import { fleetMac, verifyFleetMac } from '../node/fleet-crypto.js';
 import type { DownNotice, DownNoticeFields, NoticeVerdict } from '../node/notice.js';
 import { DECIMAL, FLEET_ID, NODE_ID, SIGNATURE } from '../node/wire.js';
@@ -43,7 +45,8 @@ export function verifyDownNotice(key: Buffer, n: DownNotice): boolean {
 
 /** The TXT strings of a notice, as they go on the wire. */
 export function downNoticeToTxt(n: DownNotice): Buffer[] {
-  return [`v=1`, `id=${n.subject}`, `g=${n.generation}`, `by=${n.reporter}`, `fl=${n.fleetId}`, `mac=${n.mac}`].map((s) => Buffer.from(s));
+  const pairs = [`v=1`, `id=${n.subject}`, `g=${n.generation}`, `by=${n.reporter}`, `fl=${n.fleetId}`, `mac=${n.mac}`];
+  return pairs.map((s) => Buffer.from(s));
 }
 
 /** Parse TXT strings as a notice. Throws ValidationError naming every bad field. */
@@ -64,6 +67,33 @@ export function downNoticeFromTxt(strings: readonly (Buffer | string)[]): DownNo
   const mac = field('mac', SIGNATURE, 'a base64url HMAC-SHA256 (43 characters)');
   if (all.length > 0) throw new ValidationError('down notice', all);
   return { subject, generation: Number(generation), reporter, fleetId, mac };
+}
+
+/** The notice as a record for the additional section of a query (see ServiceBrowser.queryInstance). */
+export function downNoticeRecord(n: DownNotice): TxtAnswer {
+  return { type: 'TXT', name: DOWN_NOTICE_NAME, ttl: 120, data: downNoticeToTxt(n) };
+}
+
+const LNOTICE = DOWN_NOTICE_NAME.toLowerCase();
+const isNoticeRecord = (a: Answer | undefined): a is TxtAnswer =>
+  a?.type === 'TXT' && typeof a.name === 'string' && a.name.toLowerCase() === LNOTICE && Array.isArray(a.data);
+
+/**
+ * The down notice among a query's additional records (the first TXT record named
+ * DOWN_NOTICE_NAME), parsed but not verified: undefined when there is none, a `problem` naming
+ * the bad fields when it does not parse.
+ */
+export type FoundNotice = { notice: DownNotice } | { problem: string };
+
+export function noticeFromRecords(records: readonly Answer[]): FoundNotice | undefined {
+  const record = records.find(isNoticeRecord);
+  if (!record) return undefined;
+  const strings = (record.data as unknown[]).filter((d): d is Buffer => Buffer.isBuffer(d));
+  try {
+    return { notice: downNoticeFromTxt(strings) };
+  } catch (e) {
+    return { problem: errorMessage(e).replace(/\n\s*/g, ' ') };
+  }
 }
 
 export interface NoticeContext {

@@ -75,6 +75,12 @@ export function heartbeatProof(key: Buffer, nonce: string, nodeId: string, gener
   return fleetMac(key, 'heartbeat', [nonce, nodeId, generation]);
 }
 
-export function verifyHeartbeatProof(key: Buffer, nonce: string, nodeId: string, generation: number, proof: string): boolean {
+export function verifyHeartbeatProof(
+  key: Buffer,
+  nonce: string,
+  nodeId: string,
+  generation: number,
+  proof: string,
+): boolean {
   return verifyFleetMac(key, 'heartbeat', [nonce, nodeId, generation], proof);
 }

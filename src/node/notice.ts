@@ -30,7 +30,16 @@ export interface DownNotice extends DownNoticeFields {
  * `stale`: about an older incarnation of us. Everything else is ignored (and the rejections
  * counted by the receiver).
  */
-export const NOTICE_VERDICTS = ['refute', 'mark-down', 'check', 'other-fleet', 'bad-mac', 'stale', 'not-live', 'self-report'] as const;
+export const NOTICE_VERDICTS = [
+  'refute',
+  'mark-down',
+  'check',
+  'other-fleet',
+  'bad-mac',
+  'stale',
+  'not-live',
+  'self-report',
+] as const;
 export type NoticeVerdict = (typeof NOTICE_VERDICTS)[number];
 
 /** Verdicts on a notice that did verify (what `POST /v1/down-notice` answers with 200). */

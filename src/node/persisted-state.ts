@@ -41,22 +41,34 @@ function issuesOf(doc: Record<string, unknown>): ValidationIssue[] {
   const bad = (field: string, message: string): number => issues.push({ path: `/${field}`, message });
   const { version, state, clusterId, detail, k3sPort, updatedAt } = doc;
   if (version !== 1) bad('version', `expected 1, got ${JSON.stringify(version)}`);
-  if (typeof state !== 'string' || !isNodeState(state)) bad('state', `expected a node state, got ${JSON.stringify(state)}`);
+  if (typeof state !== 'string' || !isNodeState(state)) {
+    bad('state', `expected a node state, got ${JSON.stringify(state)}`);
+  }
   if (typeof clusterId !== 'string' || !CLUSTER_ID.test(clusterId)) bad('clusterId', 'expected a cluster ID or empty');
   if (detail !== undefined && typeof detail !== 'string') bad('detail', 'expected a sentence');
   const port = k3sPort as number;
-  if (k3sPort !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) bad('k3sPort', 'expected a port from 1 to 65535');
-  if (typeof updatedAt !== 'string' || Number.isNaN(Date.parse(updatedAt))) bad('updatedAt', 'expected an ISO 8601 time');
+  if (k3sPort !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    bad('k3sPort', 'expected a port from 1 to 65535');
+  }
+  if (typeof updatedAt !== 'string' || Number.isNaN(Date.parse(updatedAt))) {
+    bad('updatedAt', 'expected an ISO 8601 time');
+  }
   return issues;
+}
+
+export interface LoadedNodeState {
+  snapshot: NodeStateSnapshot;
+  /** When it was written. */
+  updatedAt: string;
 }
 
 /**
  * The snapshot a persisted document holds, and when it was written. Throws E_STATE_CORRUPT
  * naming `source` and every bad field.
  */
-export function fromPersisted(doc: unknown, source: string): { snapshot: NodeStateSnapshot; updatedAt: string } {
+export function fromPersisted(doc: unknown, source: string): LoadedNodeState {
   const isObject = doc !== null && typeof doc === 'object' && !Array.isArray(doc);
-  const issues = isObject ? issuesOf(doc as Record<string, unknown>) : [{ path: '/', message: 'expected a JSON object' }];
+  const issues = isObject ? issuesOf(doc as Record<string, unknown>) : [{ path: '/', message: 'expected an object' }];
   if (issues.length > 0) {
     const what = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
     const message = `${source} is not a nucmesh node state (${what}); move it away to start from 'booting'`;
@@ -70,7 +82,7 @@ export function fromPersisted(doc: unknown, source: string): { snapshot: NodeSta
 }
 
 /** The persisted state, or undefined when there is no file yet. E_STATE_CORRUPT / E_STATE_READ otherwise. */
-export async function readPersistedNodeState(file: string): Promise<{ snapshot: NodeStateSnapshot; updatedAt: string } | undefined> {
+export async function readPersistedNodeState(file: string): Promise<LoadedNodeState | undefined> {
   const doc = await readJsonFile<unknown>(file);
   return doc === undefined ? undefined : fromPersisted(doc, file);
 }

@@ -44,7 +44,9 @@ test('a MAC made for one use never verifies for another, nor with another key or
     const mac = fleetMac(key, use, parts);
     assert.match(mac, SIGNATURE);
     assert.equal(verifyFleetMac(key, use, parts, mac), true);
-    for (const other of MAC_USES.filter((u) => u !== use)) assert.equal(verifyFleetMac(key, other, parts, mac), false, `${use} as ${other}`);
+    for (const other of MAC_USES.filter((u) => u !== use)) {
+      assert.equal(verifyFleetMac(key, other, parts, mac), false, `${use} as ${other}`);
+    }
     assert.equal(verifyFleetMac(randomBytes(32), use, parts, mac), false);
     assert.equal(verifyFleetMac(key, use, ['abcdefghijklmnop0123', 'n1', 4], mac), false);
   }

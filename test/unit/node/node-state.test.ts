@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BLOCKED_STATES, NODE_STATES, NodeState, isNodeState, type NodeStateSnapshot } from '../../../src/node/node-state.js';
+import {
+  BLOCKED_STATES,
+  NODE_STATES,
+  NodeState,
+  isNodeState,
+  type NodeStateSnapshot,
+} from '../../../src/node/node-state.js';
 
 test('state names: the blocked ones are states, strangers are not', () => {
   for (const s of BLOCKED_STATES) assert.ok(NODE_STATES.includes(s));
@@ -8,14 +14,15 @@ test('state names: the blocked ones are states, strangers are not', () => {
   assert.equal(isNodeState('king'), false);
 });
 
-test('set emits change only when something differs; a new state without a detail clears it; k3sPort only for servers', () => {
+test('set: change events only for a difference; a detail goes with its state; k3sPort only for servers', () => {
   const s = new NodeState();
   const changes: [NodeStateSnapshot, NodeStateSnapshot][] = [];
   s.on('change', (next, prev) => changes.push([next, prev]));
   s.set({ state: 'booting' });
   assert.equal(changes.length, 0, 'same state: no event');
   s.set({ state: 'bad-fleet-config', detail: '/key: expected 32 bytes of base64' });
-  assert.deepEqual(s.current, { state: 'bad-fleet-config', clusterId: '', detail: '/key: expected 32 bytes of base64' });
+  const detail = '/key: expected 32 bytes of base64';
+  assert.deepEqual(s.current, { state: 'bad-fleet-config', clusterId: '', detail });
   s.set({ state: 'forming' });
   assert.equal(s.current.detail, undefined, 'the detail went with its state');
   s.set({ state: 'server', clusterId: 'c1', k3sPort: 6443 });

@@ -20,13 +20,14 @@ const tmp = () => mkdtemp(path.join(tmpdir(), 'nucmesh-nodestate-'));
 test('toPersisted / fromPersisted: the document form of a snapshot, and back', () => {
   const server = { state: 'server' as const, clusterId: 'c1', k3sPort: 6443 };
   assert.deepEqual(toPersisted(server, T), { version: 1, ...server, updatedAt: '2026-11-22T12:00:00.000Z' });
-  assert.deepEqual(fromPersisted(toPersisted(server, T), 'f'), { snapshot: server, updatedAt: '2026-11-22T12:00:00.000Z' });
+  assert.deepEqual(fromPersisted(toPersisted(server, T), 'f'), { snapshot: server, updatedAt: T.toISOString() });
   const blocked = { state: 'bad-fleet-config' as const, clusterId: '', detail: '/key: expected 32 bytes of base64' };
   assert.deepEqual(fromPersisted(toPersisted(blocked, T), 'f').snapshot, blocked);
-  assert.deepEqual(Object.keys(toPersisted({ state: 'booting', clusterId: '' }, T)).sort(), ['clusterId', 'state', 'updatedAt', 'version']);
+  const keys = Object.keys(toPersisted({ state: 'booting', clusterId: '' }, T)).sort();
+  assert.deepEqual(keys, ['clusterId', 'state', 'updatedAt', 'version'], 'no optional field without a value');
 });
 
-test('fromPersisted: a document that is not a node state is E_STATE_CORRUPT naming the source and each bad field', () => {
+test('fromPersisted: a document that is not a node state is E_STATE_CORRUPT naming the source and field', () => {
   const good = toPersisted({ state: 'forming', clusterId: '' }, T);
   const cases: [unknown, string][] = [
     [null, '/'],
@@ -56,12 +57,18 @@ test('a corrupt file on disk is reported with a clear error, not a crash; no fil
   const file = nodeStateFile(dir);
   assert.equal(await readPersistedNodeState(file), undefined);
   await writeFile(file, '{"version": 1, "state": "ser');
-  await assert.rejects(readPersistedNodeState(file), (e: unknown) => e instanceof NucmeshError && e.code === 'E_STATE_CORRUPT' && e.message.includes(file));
+  const corrupt = (e: unknown): boolean =>
+    e instanceof NucmeshError && e.code === 'E_STATE_CORRUPT' && e.message.includes(file);
+  await assert.rejects(readPersistedNodeState(file), corrupt);
   await writeFile(file, JSON.stringify({ version: 1, state: 'emperor', clusterId: '', updatedAt: T.toISOString() }));
-  await assert.rejects(readPersistedNodeState(file), /node-state\.json is not a nucmesh node state \(\/state: expected a node state, got "emperor"\); move it away/);
+  await assert.rejects(readPersistedNodeState(file), corrupt);
+  await assert.rejects(
+    readPersistedNodeState(file),
+    /node-state\.json is not a nucmesh node state \(\/state: expected a node state, got "emperor"\); move it away/,
+  );
 });
 
-test('persistNodeState writes the state at once and after every change, atomically, in the documented form', async () => {
+test('persistNodeState writes the state at once and after every change, in the documented form', async () => {
   const dir = await tmp();
   const file = nodeStateFile(dir);
   const state = new NodeState();
@@ -72,7 +79,8 @@ test('persistNodeState writes the state at once and after every change, atomical
   state.set({ state: 'server', clusterId: 'c1', k3sPort: 6443 });
   await p.flushed();
   const text = await readFile(file, 'utf8');
-  assert.deepEqual(JSON.parse(text), { version: 1, state: 'server', clusterId: 'c1', k3sPort: 6443, updatedAt: T.toISOString() });
+  const doc: unknown = JSON.parse(text);
+  assert.deepEqual(doc, { version: 1, state: 'server', clusterId: 'c1', k3sPort: 6443, updatedAt: T.toISOString() });
   assert.deepEqual((await readPersistedNodeState(file))?.snapshot, state.current);
   p.stop();
   state.set({ state: 'failed', detail: 'x' });

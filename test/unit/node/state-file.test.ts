@@ -21,7 +21,9 @@ test('readJsonFile: a file that is not JSON is E_STATE_CORRUPT naming the file, 
   const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-state-'));
   const file = path.join(dir, 'broken.json');
   await writeFile(file, '{"version": 1,');
-  await assert.rejects(readJsonFile(file), (e: unknown) => (e as { code?: string }).code === 'E_STATE_CORRUPT' && (e as Error).message.includes(file));
+  await assert.rejects(readJsonFile(file), (e: unknown) => {
+    return (e as { code?: string }).code === 'E_STATE_CORRUPT' && (e as Error).message.includes(file);
+  });
 });
 
 test('readJsonFile: a path that cannot be read (a directory) is E_STATE_READ', async () => {
