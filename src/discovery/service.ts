@@ -6,7 +6,7 @@
  * (notice-policy.ts), with peers whose records went away (removal-policy.ts) and with other
  * hosts' queries for a peer (poof.ts).
  */
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
 import type { NodeState, NodeStateSnapshot } from '../node/node-state.js';
 import type { DownNotice, NoticeVerdict } from '../node/notice.js';
@@ -87,7 +87,7 @@ function logTableEvents(table: PeerTable, log: Logger): void {
 }
 
 export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryService> {
-  const log = opts.log.child({ svc: 'discovery' });
+  const log = componentLogger(opts.log, 'discovery');
   const { nodeId, fleetId, fleetKey } = opts;
   const counter = await GenerationCounter.open(opts.dataDir);
   let generation = await counter.next();
