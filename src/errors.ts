@@ -1,17 +1,53 @@
 /**
- * Error classes with a stable `code`, structured `data` and an optional `cause`.
- * Expected errors (bad config, usage, missing file) are NucmeshError: the CLI prints
- * their message without a stack trace. Anything else is a bug and keeps its stack.
+ * The error catalogue and the error classes. Every error code nucmesh uses (in errors it throws,
+ * in API answers) is listed once in ERROR_CATALOGUE with a sentence saying what it means;
+ * NucmeshError's `code` is typed by it.
+ * Expected errors (bad config, usage, missing file) are NucmeshError, with a stable `code`,
+ * structured `data` and an optional `cause`: the CLI prints their message without a stack trace.
+ * Anything else is a bug and keeps its stack.
  */
+export const ERROR_CATALOGUE = {
+  E_USAGE: 'The command line is wrong: an unknown command or option, or a missing or bad argument (exit code 2).',
+  E_INVALID: 'A document or request failed validation; the message names every bad field.',
+  E_BAD_REQUEST: 'An API request could not be read: not JSON, too large, or of a content type the route does not take.',
+  E_NOT_FOUND: 'No API route answers this method and path.',
+  E_FLEET_READ: 'The fleet config file cannot be read (missing, or not readable).',
+  E_FLEET_WRITE: 'A new fleet config cannot be written (the file exists already, or its directory is not writable).',
+  E_STATE_READ: 'A state file in the data dir cannot be read.',
+  E_STATE_CORRUPT: 'A state file in the data dir is not what nucmesh writes; it is never reset silently.',
+  E_IDENTITY_CORRUPT: 'The persisted node identity is not a nucmesh identity.',
+  E_CAPTURE_DIR: 'A hardware capture directory cannot be read or written.',
+  E_STEP_FAILED: 'A boot step failed; the agent runs it again.',
+  E_STEP_ORDER: 'A boot step needs a field no earlier step provides: the boot sequence is wrong (a bug).',
+  E_API_LISTEN: 'The API cannot listen on its address and port (taken, or not an address of this host).',
+  E_STOPPED: 'The agent was stopped before the operation finished.',
+  E_STOPPING: 'The node is shutting down: its peers are to treat it as gone.',
+  E_NOT_READY: 'Discovery is not running yet (no fleet config, or still starting): the peer routes cannot answer.',
+  E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
+  E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
+} as const satisfies Record<`E_${string}`, string>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Every error code, in catalogue order. */
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
 export type ErrorData = Record<string, unknown>;
 
+export interface NucmeshErrorOptions {
+  data?: ErrorData;
+  cause?: unknown;
+  /** Process exit code the CLI uses (default 1). */
+  exitCode?: number;
+}
+
 export class NucmeshError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly data: ErrorData;
   /** Process exit code the CLI uses for this error. */
   readonly exitCode: number;
 
-  constructor(code: string, message: string, options: { data?: ErrorData; cause?: unknown; exitCode?: number } = {}) {
+  constructor(code: ErrorCode, message: string, options: NucmeshErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -19,7 +55,7 @@ export class NucmeshError extends Error {
     this.exitCode = options.exitCode ?? 1;
   }
 
-  toJSON(): { code: string; message: string; data: ErrorData } {
+  toJSON(): { code: ErrorCode; message: string; data: ErrorData } {
     return { code: this.code, message: this.message, data: this.data };
   }
 }

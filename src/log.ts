@@ -2,6 +2,9 @@
  * Structured logging: JSON lines to stdout (the journal keeps them), human-readable
  * only when stdout is a terminal or NUCMESH_LOG_FORMAT=pretty asks for it.
  * Secrets never reach a log line: the fields that can hold one are redacted.
+ * Every line has `svc: "nucmesh"`; a part of nucmesh logs through `componentLogger(log, name)`,
+ * which adds one `component` field (pino writes a child's bindings after its parent's, so a
+ * key bound twice would appear twice in one JSON line).
  */
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { createRequire } from 'node:module';
@@ -59,4 +62,21 @@ export function createLogger(options: LogOptions = {}): Logger {
     }
   }
   return pino(base, options.destination ?? process.stdout);
+}
+
+/** The logger each component logger was made from, and its component name. */
+const componentOf = new WeakMap<Logger, { root: Logger; component: string }>();
+
+/**
+ * A logger for one part of nucmesh: its lines carry `component: name` once. Made from another
+ * component's logger, it names the sub-part (`discovery.advertiser`) instead of adding a second
+ * `component` key. The only way src/ makes child loggers.
+ */
+export function componentLogger(log: Logger, name: string): Logger {
+  const parent = componentOf.get(log);
+  const root = parent?.root ?? log;
+  const component = parent ? `${parent.component}.${name}` : name;
+  const child = root.child({ component });
+  componentOf.set(child, { root, component });
+  return child;
 }

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { loadFleetConfig, type LoadedFleetConfig } from '../config/fleet.js';
 import { NucmeshError, ValidationError, errorMessage } from '../errors.js';
-import type { NodeStateName } from '../firstboot/node-state.js';
+import type { NodeStateName } from '../node/node-state.js';
 import { ESP_MOUNTPOINT, describeEsp, type EspStatus } from '../firstboot/esp.js';
 
 export type FleetConfigStatus =

@@ -5,8 +5,9 @@
  * discovery nodes with explicit identities.
  */
 import type { Logger } from '../log.js';
-import { fleetId, fleetKeyBytes, type FleetConfig } from '../config/fleet.js';
-import type { NodeState } from '../firstboot/node-state.js';
+import type { FleetConfig } from '../config/fleet.js';
+import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
+import type { NodeState } from '../node/node-state.js';
 import { buildApp, type PeerEndpoints } from '../api/app.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { startDiscovery, type DiscoveryOptions, type DiscoveryService } from '../discovery/service.js';

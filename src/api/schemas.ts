@@ -1,8 +1,9 @@
 /** Request and response schemas of the API routes (one per route and direction). */
 import { Type, type Static } from '@sinclair/typebox';
-import { NODE_STATES } from '../firstboot/node-state.js';
-import { FLEET_ID, NODE_ID, SIGNATURE } from '../discovery/advert.js';
-import { ACCEPTED_NOTICE_VERDICTS } from '../discovery/down-notice.js';
+import { ERROR_CODES } from '../errors.js';
+import { NODE_STATES } from '../node/node-state.js';
+import { ACCEPTED_NOTICE_VERDICTS } from '../node/notice.js';
+import { FLEET_ID, NODE_ID, SIGNATURE } from '../node/wire.js';
 
 const State = Type.Union(NODE_STATES.map((s) => Type.Literal(s)));
 
@@ -36,11 +37,20 @@ export const HeartbeatResponse = Type.Object(
 );
 export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
 
-export const ErrorResponse = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });
+/** Every error answer (src/api/api-error.ts): the HTTP status again, a catalogue code, a sentence. */
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
+    code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))),
+    message: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type ErrorResponse = Static<typeof ErrorResponse>;
 
 const NodeId = Type.String({ pattern: NODE_ID.source, description: 'a node ID' });
 
-/** A ring monitor's signed down notice (see src/discovery/down-notice.ts), sent to every peer. */
+/** A ring monitor's signed down notice (src/node/notice.ts, src/discovery/down-notice.ts), sent to every peer. */
 export const DownNoticeRequest = Type.Object(
   {
     subject: NodeId,

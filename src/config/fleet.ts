@@ -3,7 +3,7 @@
  * `parseFleetConfig` is pure (text in, frozen config or ValidationError out);
  * `loadFleetConfig` and `writeNewFleetConfig` are the thin file edges.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { parseDocument, stringify } from 'yaml';
@@ -135,17 +135,4 @@ export async function writeNewFleetConfig(path: string, name: string): Promise<F
     await handle.close();
   }
   return cfg;
-}
-
-/**
- * The fleet ID: a public name for the fleet derived from its key (never the key itself).
- * Safe to put in mDNS TXT records and labels.
- */
-export function fleetId(key: string): string {
-  return createHash('sha256').update('nucmesh fleet id\u0000').update(Buffer.from(key, 'base64')).digest('hex').slice(0, 16);
-}
-
-/** Raw fleet key bytes, for HMACs. */
-export function fleetKeyBytes(cfg: Pick<FleetConfig, 'key'>): Buffer {
-  return Buffer.from(cfg.key, 'base64');
 }

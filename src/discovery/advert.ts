@@ -6,7 +6,8 @@
  * empty), kp (k3s API port, servers only), g (generation), sig (HMAC, see signature.ts).
  */
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { isNodeState, type NodeStateName } from '../firstboot/node-state.js';
+import { isNodeState, type NodeStateName } from '../node/node-state.js';
+import { CLUSTER_ID, DECIMAL, FLEET_ID, NODE_ID, SIGNATURE } from '../node/wire.js';
 import { MAX_TXT_STRING, MAX_TXT_TOTAL, PROTOCOL_VERSION } from './constants.js';
 
 export interface AdvertFields {
@@ -23,14 +24,6 @@ export interface SignedAdvert extends AdvertFields {
   /** base64url HMAC-SHA256, 43 characters. */
   signature: string;
 }
-
-/** Wire formats shared by adverts, down notices and the API schemas. */
-export const NODE_ID = /^[0-9a-z][0-9a-z-]{0,62}$/;
-export const FLEET_ID = /^[0-9a-f]{16}$/;
-const CLUSTER_ID = /^[0-9a-z-]{0,64}$/;
-/** A base64url HMAC-SHA256 (43 characters). */
-export const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
-export const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
 /** The TXT key/value pairs of an advert, signature last. Keys are fixed, values validated. */
 export function advertToTxt(a: AdvertFields & { signature?: string }): Record<string, string> {

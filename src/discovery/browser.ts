@@ -3,12 +3,13 @@
  * querying with exponential back-off (RFC 6762 §5.2), known-answer suppression (§7.1),
  * duplicate question suppression (§7.3), cache refresh at 80–95 % of TTLs, resolution of
  * SRV/TXT/A/AAAA, and `service`/`removed` events. Interfaces can come and go while running.
+ * It is a generic DNS-SD browser: what an application carries in the additional section of a
+ * query (nucmesh's down notices) is handed to a hook (`onQueryExtras`), never looked into here.
  */
 import { EventEmitter } from 'node:events';
 import dnsPacket, { type Answer, type DecodedPacket, type Question } from 'dns-packet';
 import type { RemoteInfo } from 'node:dgram';
 import { SERVICE_DOMAIN } from './constants.js';
-import { DOWN_NOTICE_NAME } from './down-notice.js';
 import { answerKey, DnsCache, type CachedRecord, type CachedType } from './dns-cache.js';
 import type { DiscoveryInterface } from './interfaces.js';
 import { MdnsChannel, MDNS_PORT, newCounters, type PacketCounters } from './mdns-channel.js';
@@ -40,11 +41,19 @@ export interface BrowserOptions {
   /** Port to use instead of 5353 (tests). */
   port?: number;
   tickMs?: number;
+  /** Told of the additional records of every query from another host (see QueryExtrasHook). */
+  onQueryExtras?: QueryExtrasHook;
 }
+
+/**
+ * The additional records of a query from another host, with the interface it came in on,
+ * before its questions are looked at. Returns true when the records made the query's purpose
+ * known (its owner dealt with it): the `instance-query` event then says so.
+ */
+export type QueryExtrasHook = (records: Answer[], iface: string) => boolean;
 
 const PTR_NAME = SERVICE_DOMAIN;
 const LPTR = PTR_NAME.toLowerCase();
-const LNOTICE = DOWN_NOTICE_NAME.toLowerCase();
 /** At most this many known answers per query (in packets of one MTU each); the rest is left out (a few extra answers). */
 const MAX_KNOWN_ANSWERS = 120;
 
@@ -66,13 +75,10 @@ export type BrowserEvents = {
   service: [ResolvedService];
   removed: [string, 'goodbye' | 'expired'];
   /**
-   * Another host asked for the SRV record of an instance we hold (its key); `noticed` when
-   * the query carried a down notice (see down-notice.ts), which the `down-notice` event, sent
-   * first, delivers.
+   * Another host asked for the SRV record of an instance we hold (its key); `handled` when the
+   * query's additional records were dealt with by the `onQueryExtras` hook, called first.
    */
   'instance-query': [string, boolean];
-  /** A query carried a down notice: its TXT strings (unverified) and the interface. */
-  'down-notice': [Buffer[], string];
   error: [Error];
 };
 
@@ -80,7 +86,8 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
   readonly cache: DnsCache;
   readonly counters: PacketCounters = newCounters();
   readonly limiter: SourceRateLimiter;
-  readonly #opts: Required<Omit<BrowserOptions, 'rateLimit' | 'port'>> & { port?: number };
+  readonly #opts: Required<Omit<BrowserOptions, 'rateLimit' | 'port' | 'onQueryExtras'>> & { port?: number };
+  readonly #onQueryExtras: QueryExtrasHook | undefined;
   readonly #channels = new Map<string, MdnsChannel>();
   readonly #ptrQuery = new Map<string, QueryState>();
   readonly #resolving = new Map<string, ResolveState>();
@@ -91,6 +98,7 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
     super();
     this.#opts = { maxQueryIntervalMs: opts.maxQueryIntervalMs ?? 3_600_000, tickMs: opts.tickMs ?? 250, ...(opts.port !== undefined ? { port: opts.port } : {}) };
     this.limiter = new SourceRateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
+    this.#onQueryExtras = opts.onQueryExtras;
     this.cache = new DnsCache();
   }
 
@@ -138,12 +146,11 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
 
   /**
    * Ask for an instance's SRV record on every interface, with no known answers (RFC 6762
-   * §10.5), optionally carrying a down notice's TXT strings in the additional section.
+   * §10.5), optionally carrying records of the caller's in the additional section.
    */
-  queryInstance(key: string, notice?: Buffer[]): void {
+  queryInstance(key: string, additionals: Answer[] = []): void {
     const srv = this.cache.find(key, 'SRV')[0];
     const name = srv?.name ?? key;
-    const additionals: Answer[] = notice ? [{ type: 'TXT', name: DOWN_NOTICE_NAME, ttl: 120, data: notice }] : [];
     for (const ifname of this.#channels.keys()) this.#sendQuery(ifname, [{ name, type: 'SRV' }], false, additionals);
   }
 
@@ -179,14 +186,15 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
       const k = answerKey(a);
       if (k) known.add(k);
     }
-    const notice = noticeIn(packet);
-    if (notice) this.emit('down-notice', notice, iface.name);
+    const extras = ((packet.additionals ?? []) as Answer[]).filter((a) => a !== null && typeof a === 'object');
+    const handled = extras.length > 0 && this.#onQueryExtras !== undefined && this.#onQueryExtras(extras, iface.name);
     for (const q of (packet.questions ?? []) as Question[]) {
       if (typeof q?.name !== 'string') continue;
       const lname = q.name.toLowerCase();
       this.cache.noteForeignQuestion(lname, q.type, iface.name, known);
       if (q.type === 'SRV' || (q.type as string) === 'ANY') {
-        if (this.cache.find(lname, 'SRV').some((r) => r.iface === iface.name)) this.emit('instance-query', lname, notice !== undefined);
+        const ours = this.cache.find(lname, 'SRV').some((r) => r.iface === iface.name);
+        if (ours) this.emit('instance-query', lname, handled);
       }
       if (lname === LPTR && (q.type === 'PTR' || (q.type as string) === 'ANY')) {
         const ours = new Set(this.cache.knownAnswers(LPTR, 'PTR', iface.name).map((r) => `${r.lname}|PTR|${r.dataKey}`));
@@ -293,16 +301,6 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
     const first = ptrs[0] as CachedRecord;
     return { key, instance: instanceLabel(first.data as string), host: target, port, txt: txt.data as Buffer[], addresses };
   }
-}
-
-/** The TXT strings of the first down notice in a query's additional section. */
-function noticeIn(packet: DecodedPacket): Buffer[] | undefined {
-  for (const a of (packet.additionals ?? []) as Answer[]) {
-    if (a?.type === 'TXT' && typeof a.name === 'string' && a.name.toLowerCase() === LNOTICE && Array.isArray(a.data)) {
-      return (a.data as unknown[]).filter((d): d is Buffer => Buffer.isBuffer(d));
-    }
-  }
-  return undefined;
 }
 
 function toAnswer(r: CachedRecord, ttl: number): Answer {

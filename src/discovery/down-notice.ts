@@ -17,46 +17,36 @@
  * about that same incarnation, and the peer itself answers any notice about its current
  * generation by re-announcing with a higher one (as in SWIM's refutation), which makes every
  * earlier notice about it stale. A live peer that was wrongly reported is thus back within one
- * announcement. Pure functions; no I/O.
+ * announcement. This module is the notice's codec and judge: TXT strings and the query record
+ * they travel in, MAC (fleet-crypto.ts), verdict. Pure functions; no I/O.
  */
-import { createHmac } from 'node:crypto';
-import { ValidationError, type ValidationIssue } from '../errors.js';
-import { DECIMAL, FLEET_ID, NODE_ID, parseTxtStrings, SIGNATURE } from './advert.js';
+import type { Answer, TxtAnswer } from 'dns-packet';
+import { errorMessage, ValidationError, type ValidationIssue } from '../errors.js';
+import { fleetMac, verifyFleetMac } from '../node/fleet-crypto.js';
+import type { DownNotice, DownNoticeFields, NoticeVerdict } from '../node/notice.js';
+import { DECIMAL, FLEET_ID, NODE_ID, SIGNATURE } from '../node/wire.js';
+import { parseTxtStrings } from './advert.js';
 import { SERVICE_DOMAIN } from './constants.js';
-import { macMatches } from './signature.js';
 
 export const DOWN_NOTICE_NAME = `_down.${SERVICE_DOMAIN}`;
-const DOMAIN = 'nucmesh down v1';
 
-export interface DownNoticeFields {
-  /** The node reported dead. */
-  subject: string;
-  /** The subject's advert generation the reporter last verified. */
-  generation: number;
-  /** The reporting node (a ring monitor of the subject). */
-  reporter: string;
-  fleetId: string;
-}
-
-export interface DownNotice extends DownNoticeFields {
-  mac: string;
-}
-
-function canonical(f: DownNoticeFields): string {
-  return JSON.stringify([DOMAIN, f.fleetId, f.subject, f.generation, f.reporter]);
+/** What a notice's MAC covers (after the domain tag), in this order. */
+function macParts(f: DownNoticeFields): unknown[] {
+  return [f.fleetId, f.subject, f.generation, f.reporter];
 }
 
 export function signDownNotice(key: Buffer, f: DownNoticeFields): DownNotice {
-  return { ...f, mac: createHmac('sha256', key).update(canonical(f)).digest('base64url') };
+  return { ...f, mac: fleetMac(key, 'downNotice', macParts(f)) };
 }
 
 export function verifyDownNotice(key: Buffer, n: DownNotice): boolean {
-  return macMatches(createHmac('sha256', key).update(canonical(n)).digest(), n.mac);
+  return verifyFleetMac(key, 'downNotice', macParts(n), n.mac);
 }
 
 /** The TXT strings of a notice, as they go on the wire. */
 export function downNoticeToTxt(n: DownNotice): Buffer[] {
-  return [`v=1`, `id=${n.subject}`, `g=${n.generation}`, `by=${n.reporter}`, `fl=${n.fleetId}`, `mac=${n.mac}`].map((s) => Buffer.from(s));
+  const pairs = [`v=1`, `id=${n.subject}`, `g=${n.generation}`, `by=${n.reporter}`, `fl=${n.fleetId}`, `mac=${n.mac}`];
+  return pairs.map((s) => Buffer.from(s));
 }
 
 /** Parse TXT strings as a notice. Throws ValidationError naming every bad field. */
@@ -79,20 +69,32 @@ export function downNoticeFromTxt(strings: readonly (Buffer | string)[]): DownNo
   return { subject, generation: Number(generation), reporter, fleetId, mac };
 }
 
+/** The notice as a record for the additional section of a query (see ServiceBrowser.queryInstance). */
+export function downNoticeRecord(n: DownNotice): TxtAnswer {
+  return { type: 'TXT', name: DOWN_NOTICE_NAME, ttl: 120, data: downNoticeToTxt(n) };
+}
+
+const LNOTICE = DOWN_NOTICE_NAME.toLowerCase();
+const isNoticeRecord = (a: Answer | undefined): a is TxtAnswer =>
+  a?.type === 'TXT' && typeof a.name === 'string' && a.name.toLowerCase() === LNOTICE && Array.isArray(a.data);
+
 /**
- * What a node does with a notice. `refute`: it is about us, as we are now: re-announce with a
- * higher generation. `mark-down`: drop the live peer. `check`: it names an older incarnation
- * of a live peer than the one we hold (a replay, or a monitor that missed the peer's last
- * re-announcement and then found it dead): not enough to drop the peer, but a reason to probe
- * it ourselves (in a 50-node run a monitor's notice naming an older generation was all some
- * nodes got; ignoring it left them holding a dead peer until its mDNS records expired).
- * `stale`: about an older incarnation of us. Everything else is ignored (and the rejections
- * counted by the caller).
+ * The down notice among a query's additional records (the first TXT record named
+ * DOWN_NOTICE_NAME), parsed but not verified: undefined when there is none, a `problem` naming
+ * the bad fields when it does not parse.
  */
-export const NOTICE_VERDICTS = ['refute', 'mark-down', 'check', 'other-fleet', 'bad-mac', 'stale', 'not-live', 'self-report'] as const;
-export type NoticeVerdict = (typeof NOTICE_VERDICTS)[number];
-/** Verdicts on a notice that did verify (what `POST /v1/down-notice` answers with 200). */
-export const ACCEPTED_NOTICE_VERDICTS = NOTICE_VERDICTS.filter((v) => v !== 'other-fleet' && v !== 'bad-mac');
+export type FoundNotice = { notice: DownNotice } | { problem: string };
+
+export function noticeFromRecords(records: readonly Answer[]): FoundNotice | undefined {
+  const record = records.find(isNoticeRecord);
+  if (!record) return undefined;
+  const strings = (record.data as unknown[]).filter((d): d is Buffer => Buffer.isBuffer(d));
+  try {
+    return { notice: downNoticeFromTxt(strings) };
+  } catch (e) {
+    return { problem: errorMessage(e).replace(/\n\s*/g, ' ') };
+  }
+}
 
 export interface NoticeContext {
   selfNodeId: string;

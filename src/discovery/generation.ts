@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { NucmeshError } from '../errors.js';
-import { readJsonFile, writeJsonFile } from '../firstboot/state-file.js';
+import { readJsonFile, writeJsonFile } from '../node/state-file.js';
 
 interface GenerationFile {
   version: 1;

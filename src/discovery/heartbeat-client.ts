@@ -6,7 +6,7 @@
  * one); `inconclusive` when our own timer fired far too late to judge. Keep-alive keeps it to a few packets.
  */
 import http from 'node:http';
-import { newNonce, verifyHeartbeatProof } from '../api/heartbeat-proof.js';
+import { newNonce, verifyHeartbeatProof } from '../node/fleet-crypto.js';
 import type { Peer } from './peer-table.js';
 import type { ProbeOutcome } from './liveness.js';
 

@@ -10,7 +10,7 @@
  * peers that failed are retried, so a healthy fleet sees one request each.
  */
 import http from 'node:http';
-import type { DownNotice } from './down-notice.js';
+import type { DownNotice } from '../node/notice.js';
 import { peerHost } from './heartbeat-client.js';
 import type { Peer } from './peer-table.js';
 

@@ -5,7 +5,7 @@
  * Bounded: at most `maxPeers` peers and `maxGenerations` remembered generations.
  */
 import { EventEmitter } from 'node:events';
-import type { NodeStateName } from '../firstboot/node-state.js';
+import type { NodeStateName } from '../node/node-state.js';
 import type { ResolvedService, ServiceAddress } from './browser.js';
 import { evaluateService } from './evaluate.js';
 

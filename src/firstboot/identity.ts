@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { NucmeshError } from '../errors.js';
 import type { Inventory, NicInfo } from './hardware/types.js';
-import { readJsonFile, writeJsonFile } from './state-file.js';
+import { readJsonFile, writeJsonFile } from '../node/state-file.js';
 
 export type IdentitySource = 'dmi-uuid' | 'system-serial' | 'board-serial' | 'mac' | 'random';
 

@@ -2,31 +2,24 @@
  * `nucmesh agent` in two namespaces (same hardware capture, own data dirs) are two distinct
  * nodes that advertise in state `forming` and see each other; SIGTERM stops cleanly.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { NetnsLab, netnsAvailable, waitFor } from './harness.js';
-import { makeFleet } from './nodes.js';
-import { cliPath, hardwareFixturesDir, sharedFixturesMissing } from '../helpers/paths.js';
+import { waitFor } from './harness.js';
+import { labFixture } from './lab-fixture.js';
+import { hardwareFixturesDir, sharedFixturesMissing } from '../helpers/paths.js';
 
-const skip = netnsAvailable() || sharedFixturesMissing();
-const lab = skip ? undefined : new NetnsLab();
-after(async () => {
-  await lab?.cleanup();
-});
+const fx = labFixture({ fleet: 'agents', subnet: '10.62.0', needs: [sharedFixturesMissing] });
+const { skip } = fx;
 
 test('two agents on one LAN are distinct nodes that see each other as verified peers', { skip }, async () => {
-  const fleet = makeFleet('agents');
-  lab!.addLan('a');
   const capture = path.join(hardwareFixturesDir, 'intel-nuc11atkc4');
-  const agents = ['a1', 'a2'].map((h, i) => {
-    lab!.addHost(h, [{ lan: 'a', address: `10.62.0.${i + 1}/24` }]);
-    return lab!.spawn(h, process.execPath, [cliPath, 'agent', '--fleet', fleet.file, '--data-dir', path.join(fleet.dir, h), '--hardware-from', capture, '--interface', 'eth0'], { NUCMESH_LOG_FORMAT: 'json' });
-  });
+  const args = ['--hardware-from', capture, '--interface', 'eth0'];
+  const agents = fx.addHosts(['a1', 'a2']).map((h) => fx.startAgent(h.name, args));
   const list = await waitFor(
     'both agents in peers --json',
     async () => {
-      const r = await lab!.run('a1', process.execPath, [cliPath, 'peers', '--fleet', fleet.file, '--timeout', '2', '--json']);
+      const r = await fx.cli('a1', ['peers', '--fleet', fx.fleet.file, '--timeout', '2', '--json']);
       const l = JSON.parse(r.stdout || '[]') as { nodeId: string; state: string; verified: boolean; addresses: string[] }[];
       return l.length === 2 && l.every((p) => p.state === 'forming') ? l : undefined;
     },
@@ -40,5 +33,6 @@ test('two agents on one LAN are distinct nodes that see each other as verified p
   assert.equal(up['peer'], list.find((p) => p.addresses.includes('10.62.0.2'))?.nodeId);
   for (const a of agents) a.child.kill('SIGTERM');
   for (const a of agents) assert.equal(await a.exited, 0, a.stderr());
-  assert.doesNotMatch(agents.map((a) => a.stdout()).join(''), new RegExp(fleet.config.key.replace(/[+/=]/g, '.')), 'fleet key never logged');
+  const keyPattern = new RegExp(fx.fleet.config.key.replace(/[+/=]/g, '.'));
+  assert.doesNotMatch(agents.map((a) => a.stdout()).join(''), keyPattern, 'fleet key never logged');
 });

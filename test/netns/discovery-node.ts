@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import { loadFleetConfig } from '../../src/config/fleet.js';
 import { createLogger } from '../../src/log.js';
-import { NodeState, isNodeState } from '../../src/firstboot/node-state.js';
+import { NodeState, isNodeState } from '../../src/node/node-state.js';
 import { startNodeDiscovery } from '../../src/agent/node-discovery.js';
 
 const [fleetFile, dataDir, nodeId, hostname, ...ifaces] = process.argv.slice(2);

@@ -3,34 +3,21 @@
  * of its goodbye and within 10 s of a SIGKILL (no goodbye), and `nucmesh peers --json`
  * lists them with verified signatures.
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
-import { logged, makeFleet, startNode, tableOf } from './nodes.js';
-import { cliPath } from '../helpers/paths.js';
+import { waitFor } from './harness.js';
+import { labFixture } from './lab-fixture.js';
+import { logged, tableOf } from './nodes.js';
 
-const skip = netnsAvailable();
-const lab = skip ? undefined : new NetnsLab();
-const fleet = makeFleet('three');
-const nodes = new Map<string, Spawned>();
+const fx = labFixture({ fleet: 'three', subnet: '10.61.0' });
+const { skip } = fx;
+const node = (id: string) => fx.node(id);
 
 before(() => {
-  if (!lab) return;
-  lab.addLan('a');
-  for (const n of ['n1', 'n2', 'n3']) {
-    lab.addHost(n, [{ lan: 'a', address: `10.61.0.${n.slice(1)}/24` }]);
-    nodes.set(n, startNode(lab, n, fleet.file, path.join(fleet.dir, n), n));
-  }
+  if (skip) return;
+  for (const host of fx.addHosts(['n1', 'n2', 'n3'])) fx.startNode(host.name);
 });
-after(async () => {
-  await lab?.cleanup();
-});
-
-function node(n: string): Spawned {
-  return nodes.get(n) as Spawned;
-}
 
 test('3 hosts find each other with verified adverts', { skip }, async () => {
   const t0 = performance.now();
@@ -51,7 +38,7 @@ test('3 hosts find each other with verified adverts', { skip }, async () => {
 
 test('the browser socket holds a burst: its receive buffer is 1 MiB (2 MiB of kernel accounting), as far as rmem_max allows', { skip }, async () => {
   const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
-  const r = await lab!.run('n1', 'ss', ['-uamnp', 'sport = :5353']);
+  const r = await fx.lab.run('n1', 'ss', ['-uamnp', 'sport = :5353']);
   assert.equal(r.code, 0, r.stderr);
   const ours = r.stdout.split(/\n(?=UNCONN)/).filter((block) => block.includes(`pid=${node('n1').child.pid as number},`));
   const buffers = ours.map((block) => Number(/skmem:\(r\d+,rb(\d+)/.exec(block)?.[1]));
@@ -61,7 +48,7 @@ test('the browser socket holds a burst: its receive buffer is 1 MiB (2 MiB of ke
 });
 
 test('nucmesh peers --json lists every node with verified signatures, and unverified without the key', { skip }, async () => {
-  const withKey = await lab!.run('n1', process.execPath, [cliPath, 'peers', '--fleet', fleet.file, '--timeout', '2', '--json']);
+  const withKey = await fx.cli('n1', ['peers', '--fleet', fx.fleet.file, '--timeout', '2', '--json']);
   assert.equal(withKey.code, 0, withKey.stderr);
   const list = JSON.parse(withKey.stdout) as Record<string, unknown>[];
   assert.deepEqual(list.map((p) => p['nodeId']).sort(), ['n1', 'n2', 'n3']);
@@ -70,12 +57,13 @@ test('nucmesh peers --json lists every node with verified signatures, and unveri
     assert.equal(p['verified'], true);
     assert.equal(p['fleetMatches'], true);
   }
-  const without = await lab!.run('n2', process.execPath, [cliPath, 'peers', '--timeout', '2', '--json']);
+  const without = await fx.cli('n2', ['peers', '--timeout', '2', '--json']);
   assert.equal(without.code, 0, without.stderr);
   const list2 = JSON.parse(without.stdout) as Record<string, unknown>[];
   assert.equal(list2.length, 3);
   assert.ok(list2.every((p) => p['verified'] === false));
-  assert.doesNotMatch(withKey.stdout + without.stdout, new RegExp(fleet.config.key.replace(/[+/=]/g, '.')), 'no key printed');
+  const keyPattern = new RegExp(fx.fleet.config.key.replace(/[+/=]/g, '.'));
+  assert.doesNotMatch(withKey.stdout + without.stdout, keyPattern, 'no key printed');
 });
 
 test('a state change (TXT update) is seen by the others with a higher generation', { skip }, async () => {

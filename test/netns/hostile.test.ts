@@ -5,40 +5,35 @@
  * live peer's records expire; and a flood from one source, which is rate-limited while the node
  * keeps working.
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import dnsPacket from 'dns-packet';
-import { fleetId, fleetKeyBytes } from '../../src/config/fleet.js';
-import { NetnsLab, netnsAvailable, nftUnavailable, waitFor, type Spawned } from './harness.js';
-import { makeFleet, startNode, tableOf } from './nodes.js';
+import { nftUnavailable, waitFor, type Spawned } from './harness.js';
+import { labFixture } from './lab-fixture.js';
+import { tableOf } from './nodes.js';
 import { advertFields, announcement, sendPackets, signedTxt } from './packets.js';
 
-const skip = netnsAvailable();
-const lab = skip ? undefined : new NetnsLab();
-const fleet = makeFleet('hostile');
-const key = fleetKeyBytes(fleet.config);
-const fid = fleetId(fleet.config.key);
+const fx = labFixture({ fleet: 'hostile', subnet: '10.63.0' });
+const { skip } = fx;
+let key: Buffer;
+let fid: string;
 let n1: Spawned;
 let n2: Spawned;
 
 before(async () => {
-  if (!lab) return;
-  lab.addLan('a');
-  lab.addHost('n1', [{ lan: 'a', address: '10.63.0.1/24' }]);
-  lab.addHost('n2', [{ lan: 'a', address: '10.63.0.2/24' }]);
-  lab.addHost('evil', [{ lan: 'a', address: '10.63.0.66/24' }]);
-  n1 = startNode(lab, 'n1', fleet.file, path.join(fleet.dir, 'n1'), 'n1');
-  n2 = startNode(lab, 'n2', fleet.file, path.join(fleet.dir, 'n2'), 'n2');
-  await waitFor('n1 and n2 to see each other', async () => ((await tableOf(n1)).peers.length === 1 && (await tableOf(n2)).peers.length === 1 ? true : undefined), 15_000, 200);
-});
-after(async () => {
-  await lab?.cleanup();
+  if (skip) return;
+  ({ key, fleetId: fid } = fx.fleet);
+  fx.addHosts(['n1', 'n2']);
+  fx.addHost('evil', { octet: 66 });
+  n1 = fx.startNode('n1');
+  n2 = fx.startNode('n2');
+  const bothSee = async () => (await tableOf(n1)).peers.length === 1 && (await tableOf(n2)).peers.length === 1;
+  await waitFor('n1 and n2 to see each other', async () => ((await bothSee()) ? true : undefined), 15_000, 200);
 });
 
 function inject(name: string, packets: Buffer[], repeat = 1): Promise<void> {
-  return sendPackets(lab!, 'evil', fleet.dir, name, packets, repeat);
+  return sendPackets(fx.lab, 'evil', fx.fleet.dir, name, packets, repeat);
 }
 
 test('forged, tampered, replayed and other-fleet adverts are rejected and counted', { skip }, async () => {
@@ -104,7 +99,7 @@ test('a forged short-TTL SRV record for a live peer makes it expire in the cache
   });
   const since = n1.logs().length;
   const before = (await tableOf(n1)).keptAfterExpiry;
-  lab!.blockMdnsInput('n1', '10.63.0.2');
+  fx.lab.blockMdnsInput('n1', '10.63.0.2');
   let t;
   try {
     await inject('short-ttl', [shortLived]);
@@ -113,7 +108,7 @@ test('a forged short-TTL SRV record for a live peer makes it expire in the cache
       return s.keptAfterExpiry > before ? s : undefined;
     }, 8000, 100);
   } finally {
-    lab!.unblockMdnsInput('n1');
+    fx.lab.unblockMdnsInput('n1');
   }
   assert.ok(t.peers.some((p) => p.nodeId === 'n2'), 'n2 still a peer');
   assert.equal(n1.logs().slice(since).filter((l) => /^peer down: nuc-n2/.test(String(l['msg']))).length, 0, 'n2 was dropped');

@@ -4,46 +4,33 @@
  * refutes it by re-announcing with a higher generation, so it is back everywhere within
  * seconds; the same notice replayed afterwards names an older generation and evicts nobody.
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fleetId, fleetKeyBytes } from '../../src/config/fleet.js';
 import { signDownNotice } from '../../src/discovery/down-notice.js';
-import { NetnsLab, netnsAvailable, waitFor, type Spawned } from './harness.js';
-import { logged, makeFleet, startNode, tableOf } from './nodes.js';
+import { waitFor, type Spawned } from './harness.js';
+import { labFixture } from './lab-fixture.js';
+import { logged, tableOf } from './nodes.js';
 import { noticeQuery, sendPackets } from './packets.js';
 
-const skip = netnsAvailable();
-const lab = skip ? undefined : new NetnsLab();
-const fleet = makeFleet('notice');
-const key = fleetKeyBytes(fleet.config);
-const fid = fleetId(fleet.config.key);
-const nodes = new Map<string, Spawned>();
-const node = (id: string): Spawned => nodes.get(id) as Spawned;
+const fx = labFixture({ fleet: 'notice', subnet: '10.68.0' });
+const { skip } = fx;
+const node = (id: string): Spawned => fx.node(id);
 
 before(async () => {
-  if (!lab) return;
-  lab.addLan('a');
-  for (const [i, id] of ['n1', 'n2', 'n3'].entries()) {
-    lab.addHost(id, [{ lan: 'a', address: `10.68.0.${i + 1}/24` }]);
-    nodes.set(id, startNode(lab, id, fleet.file, path.join(fleet.dir, id), id));
-  }
-  lab.addHost('sender', [{ lan: 'a', address: '10.68.0.66/24' }]);
+  if (skip) return;
+  for (const host of fx.addHosts(['n1', 'n2', 'n3'])) fx.startNode(host.name);
+  fx.addHost('sender', { octet: 66 });
   // Settled: every node holds both others at their current generation (state forming).
-  for (const id of nodes.keys()) {
+  for (const id of fx.nodeIds) {
     await waitFor(`${id} to see both others forming`, async () => {
       const peers = (await tableOf(node(id))).peers;
       return peers.length === 2 && peers.every((p) => p.state === 'forming') ? true : undefined;
     }, 15_000, 200);
   }
 });
-after(async () => {
-  await lab?.cleanup();
-});
-
 function send(name: string, packet: Buffer): Promise<void> {
-  return sendPackets(lab!, 'sender', fleet.dir, name, [packet]);
+  return sendPackets(fx.lab, 'sender', fx.fleet.dir, name, [packet]);
 }
 
 async function n3As(id: string): Promise<{ generation: number } | undefined> {
@@ -52,7 +39,8 @@ async function n3As(id: string): Promise<{ generation: number } | undefined> {
 
 test('a forged down notice evicts nobody and is counted', { skip }, async () => {
   const g = (await n3As('n1'))?.generation ?? 0;
-  await send('forged', noticeQuery('nuc-n3', signDownNotice(randomBytes(32), { subject: 'n3', generation: g, reporter: 'n2', fleetId: fid })));
+  const forged = signDownNotice(randomBytes(32), { subject: 'n3', generation: g, reporter: 'n2', fleetId: fx.fleet.fleetId });
+  await send('forged', noticeQuery('nuc-n3', forged));
   await waitFor('n1 and n2 to count the forged notice', async () => ((await tableOf(node('n1'))).counters.badNotice >= 1 && (await tableOf(node('n2'))).counters.badNotice >= 1 ? true : undefined), 5000, 100);
   assert.ok(await n3As('n1'), 'n1 still has n3');
   assert.ok(await n3As('n2'), 'n2 still has n3');
@@ -61,8 +49,9 @@ test('a forged down notice evicts nobody and is counted', { skip }, async () => 
 test('a valid notice about a live node drops it at once; it refutes and is back with a higher generation; a replay is stale', { skip }, async () => {
   const before1 = await n3As('n1');
   assert.ok(before1);
-  const notice = noticeQuery('nuc-n3', signDownNotice(key, { subject: 'n3', generation: before1.generation, reporter: 'n2', fleetId: fid }));
-  const since = new Map([...nodes.keys()].map((id) => [id, node(id).logs().length]));
+  const fields = { subject: 'n3', generation: before1.generation, reporter: 'n2', fleetId: fx.fleet.fleetId };
+  const notice = noticeQuery('nuc-n3', signDownNotice(fx.fleet.key, fields));
+  const since = new Map(fx.nodeIds.map((id) => [id, node(id).logs().length]));
   const t0 = performance.now();
   await send('valid', notice);
   await logged(node('n1'), /^peer down: nuc-n3 \(reported\)/, 2000, since.get('n1'));

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import dnsPacket, { type Answer } from 'dns-packet';
 import { advertToTxt, type AdvertFields } from '../../src/discovery/advert.js';
 import { signAdvert } from '../../src/discovery/signature.js';
-import { DOWN_NOTICE_NAME, downNoticeToTxt, type DownNotice } from '../../src/discovery/down-notice.js';
+import { downNoticeRecord } from '../../src/discovery/down-notice.js';
+import type { DownNotice } from '../../src/node/notice.js';
 import type { NetnsLab } from './harness.js';
 
 const senderScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'send-packets.js');
@@ -52,6 +53,6 @@ export function noticeQuery(instance: string, notice: DownNotice): Buffer {
     id: 0,
     flags: 0,
     questions: [{ type: 'SRV', name: `${instance}._nucmesh._tcp.local` }],
-    additionals: [{ type: 'TXT', name: DOWN_NOTICE_NAME, ttl: 120, data: downNoticeToTxt(notice) }],
+    additionals: [downNoticeRecord(notice)],
   });
 }

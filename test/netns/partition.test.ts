@@ -3,34 +3,28 @@
  * in a row, so within 3 + 3 × 2 + 2 × 0.5 = 10 s plus scheduling slack), and healing brings it
  * back up by heartbeat, without a new advert.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { NetnsLab, netnsAvailable, waitFor } from './harness.js';
-import { logged, makeFleet, startNode, tableOf } from './nodes.js';
+import { waitFor } from './harness.js';
+import { labFixture } from './lab-fixture.js';
+import { logged, tableOf } from './nodes.js';
 
-const skip = netnsAvailable();
-const lab = skip ? undefined : new NetnsLab();
-after(async () => {
-  await lab?.cleanup();
-});
+const fx = labFixture({ fleet: 'split', subnet: '10.65.0' });
+const { skip } = fx;
 
 test('partitioned peer goes down within 12 s and comes back when the link heals', { skip }, async () => {
-  const fleet = makeFleet('split');
-  lab!.addLan('a');
-  lab!.addHost('p1', [{ lan: 'a', address: '10.65.0.1/24' }]);
-  lab!.addHost('p2', [{ lan: 'a', address: '10.65.0.2/24' }]);
-  const p1 = startNode(lab!, 'p1', fleet.file, path.join(fleet.dir, 'p1'), 'p1');
-  startNode(lab!, 'p2', fleet.file, path.join(fleet.dir, 'p2'), 'p2');
+  fx.addHosts(['p1', 'p2']);
+  const p1 = fx.startNode('p1');
+  fx.startNode('p2');
   await waitFor('p1 to see p2', async () => (await tableOf(p1)).peers.find((p) => p.nodeId === 'p2'), 15_000, 200);
   const since = p1.logs().length;
   const t0 = performance.now();
-  lab!.partition('p2');
+  fx.lab.partition('p2');
   await logged(p1, /^peer down: nuc-p2 \(liveness\)/, 15_000, since);
   const ms = performance.now() - t0;
   console.log(`# partition detected after ${Math.round(ms)} ms`);
   assert.ok(ms <= 12_000, `took ${Math.round(ms)} ms`);
-  lab!.partition('p2', 'eth0', false);
+  fx.lab.partition('p2', 'eth0', false);
   await logged(p1, /^peer up: nuc-p2/, 15_000, since);
   assert.ok((await tableOf(p1)).peers.some((p) => p.nodeId === 'p2'));
 });

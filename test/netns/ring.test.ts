@@ -4,34 +4,28 @@
  * down notice, by multicast and over HTTP to every peer, and the others drop it at once, even
  * one that hears no multicast at all.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { NetnsLab, netnsAvailable, nftUnavailable, waitFor, type Spawned } from './harness.js';
-import { logged, makeFleet, startNode, tableOf } from './nodes.js';
+import { nftUnavailable, waitFor, type Spawned } from './harness.js';
+import { labFixture } from './lab-fixture.js';
+import { logged, tableOf } from './nodes.js';
 
-const skip = netnsAvailable() || nftUnavailable();
-const lab = skip ? undefined : new NetnsLab();
-after(async () => {
-  await lab?.cleanup();
-});
+const fx = labFixture({ fleet: 'ring', subnet: '10.67.0', needs: [nftUnavailable] });
+const { skip } = fx;
 
 test('a killed node is dropped by all five others within 10 s, also by one that hears no multicast', { skip }, async () => {
-  const fleet = makeFleet('ring');
-  lab!.addLan('a');
   const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
   const nodes = new Map<string, Spawned>();
-  for (const [i, id] of ids.entries()) {
-    lab!.addHost(id, [{ lan: 'a', address: `10.67.0.${i + 1}/24` }]);
+  for (const host of fx.addHosts(ids)) {
     // The two non-monitors log at debug level: it shows which notices they received.
-    const env = id === 'r2' || id === 'r3' ? { NUCMESH_LOG_LEVEL: 'debug' } : {};
-    nodes.set(id, startNode(lab!, id, fleet.file, path.join(fleet.dir, id), id, [], env));
+    const env = host.name === 'r2' || host.name === 'r3' ? { NUCMESH_LOG_LEVEL: 'debug' } : {};
+    nodes.set(host.name, fx.startNode(host.name, { env }));
   }
   for (const id of ids) await waitFor(`${id} to see all 5 others`, async () => ((await tableOf(nodes.get(id) as Spawned)).peers.length === 5 ? true : undefined), 30_000, 300);
   // r1 is monitored by r6, r5, r4 (its ring predecessors), which probe it; r2 and r3 do not
   // probe it and learn from the monitors' signed down notice. r2 hears no mDNS at all from
   // now on (nftables drops UDP 5353), so it can only learn from the notice sent over HTTP.
-  lab!.blockMdnsInput('r2');
+  fx.lab.blockMdnsInput('r2');
   const since = new Map(ids.map((id) => [id, (nodes.get(id) as Spawned).logs().length]));
   const t0 = performance.now();
   (nodes.get('r1') as Spawned).child.kill('SIGKILL');

@@ -3,34 +3,27 @@
  * of its own LAN), and an interface plugged in while the node runs is picked up without a
  * restart. A lossy link (nftables) and a lossy, delayed one (netem, where the kernel has it) still converge.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { NetnsLab, netemUnavailable, netnsAvailable, nftUnavailable, waitFor } from './harness.js';
-import { makeFleet, startNode, tableOf } from './nodes.js';
-import { cliPath } from '../helpers/paths.js';
+import { netemUnavailable, nftUnavailable, waitFor } from './harness.js';
+import { labFixture } from './lab-fixture.js';
+import { tableOf } from './nodes.js';
 
-const skip = netnsAvailable();
-const lab = skip ? undefined : new NetnsLab();
-after(async () => {
-  await lab?.cleanup();
-});
+const fx = labFixture({ fleet: 'twolans', subnet: '10.64.1', lans: { two: '10.64.2' } });
+const { skip } = fx;
 
 test('a two-LAN host is seen with its LAN-1 address on LAN 1 and its LAN-2 address on LAN 2; hot-plug needs no restart', { skip }, async () => {
-  const fleet = makeFleet('twolans');
-  lab!.addLan('one');
-  lab!.addLan('two');
-  lab!.addHost('a', [{ lan: 'one', address: '10.64.1.1/24' }]);
-  lab!.addHost('b', [{ lan: 'two', address: '10.64.2.1/24' }]);
-  lab!.addHost('c', [{ lan: 'one', address: '10.64.1.3/24' }]);
-  lab!.addHost('late', [{ lan: 'one', address: '10.64.1.9/24' }]);
-  const a = startNode(lab!, 'a', fleet.file, path.join(fleet.dir, 'a'), 'a');
-  const b = startNode(lab!, 'b', fleet.file, path.join(fleet.dir, 'b'), 'b');
-  const c = startNode(lab!, 'c', fleet.file, path.join(fleet.dir, 'c'), 'c');
+  fx.addHost('a', { octet: 1 });
+  fx.addHost('b', { lan: 'two', octet: 1 });
+  fx.addHost('c', { octet: 3 });
+  fx.addHost('late', { octet: 9 });
+  const a = fx.startNode('a');
+  const b = fx.startNode('b');
+  const c = fx.startNode('c');
   await waitFor('a to see c', async () => (await tableOf(a)).peers.find((p) => p.nodeId === 'c'), 15_000, 200);
 
   // Hot-plug: c gets a second NIC on LAN two while running.
-  lab!.plug('c', 'two', '10.64.2.3/24');
+  fx.lab.plug('c', 'two', '10.64.2.3/24');
   const cFromB = await waitFor('b to see c after hot-plug', async () => (await tableOf(b)).peers.find((p) => p.nodeId === 'c'), 20_000, 200);
   const cFromA = (await tableOf(a)).peers.find((p) => p.nodeId === 'c');
   const v4 = (addrs: { address: string }[] | undefined): string[] => (addrs ?? []).map((x) => x.address).filter((x) => !x.includes(':'));
@@ -44,29 +37,28 @@ test('a two-LAN host is seen with its LAN-1 address on LAN 1 and its LAN-2 addre
   for (const p of cTable.peers) assert.equal(p.addresses.every((x) => x.iface === (p.nodeId === 'a' ? 'eth0' : 'eth1')), true, JSON.stringify(p.addresses));
 
   // `nucmesh peers` on LAN two agrees.
-  const r = await lab!.run('b', process.execPath, [cliPath, 'peers', '--fleet', fleet.file, '--timeout', '2', '--json']);
+  const r = await fx.cli('b', ['peers', '--fleet', fx.fleet.file, '--timeout', '2', '--json']);
   const listed = (JSON.parse(r.stdout) as { nodeId: string; addresses: string[] }[]).find((p) => p.nodeId === 'c');
   assert.deepEqual(listed?.addresses.filter((x) => !x.includes(':')), ['10.64.2.3']);
 });
 
 test('a node on a lossy, delayed link (20 % loss, 50 ms delay) still converges', { skip: skip || netemUnavailable() }, async () => {
-  const fleet = makeFleet('lossy');
-  const late = lab!.host('late');
-  lab!.netem(late.name, 'eth0', ['loss', '20%', 'delay', '50ms']);
-  lab!.addHost('steady-netem', [{ lan: 'one', address: '10.64.1.42/24' }]);
-  const n = startNode(lab!, 'late', fleet.file, path.join(fleet.dir, 'late'), 'late');
+  const fleet = fx.newFleet('lossy');
+  fx.lab.netem('late', 'eth0', ['loss', '20%', 'delay', '50ms']);
+  fx.addHost('steady-netem', { octet: 42 });
+  const n = fx.startNode('late', { fleet });
   // A host of its own: the nodes already on host a hold its API port.
-  const a2 = startNode(lab!, 'steady-netem', fleet.file, path.join(fleet.dir, 'a2'), 'a2');
+  const a2 = fx.startNode('steady-netem', { nodeId: 'a2', fleet });
   await waitFor('the lossy node and a2 to see each other', async () => ((await tableOf(n)).peers.some((p) => p.nodeId === 'a2') && (await tableOf(a2)).peers.some((p) => p.nodeId === 'late') ? true : undefined), 30_000, 300);
 });
 
 test('a node on a link losing 20 % of packets each way (nftables) still converges', { skip: skip || nftUnavailable() }, async () => {
-  const fleet = makeFleet('lossy-nft');
-  lab!.addHost('lossy', [{ lan: 'one', address: '10.64.1.40/24' }]);
-  lab!.addHost('steady', [{ lan: 'one', address: '10.64.1.41/24' }]);
-  lab!.loss('lossy', 'eth0', 20);
-  const n = startNode(lab!, 'lossy', fleet.file, path.join(fleet.dir, 'lossy'), 'lossy');
+  const fleet = fx.newFleet('lossy-nft');
+  fx.addHost('lossy', { octet: 40 });
+  fx.addHost('steady', { octet: 41 });
+  fx.lab.loss('lossy', 'eth0', 20);
+  const n = fx.startNode('lossy', { fleet });
   // A host of its own: the nodes already on host a hold its API port.
-  const a3 = startNode(lab!, 'steady', fleet.file, path.join(fleet.dir, 'a3'), 'a3');
+  const a3 = fx.startNode('steady', { nodeId: 'a3', fleet });
   await waitFor('the lossy node and a3 to see each other', async () => ((await tableOf(n)).peers.some((p) => p.nodeId === 'a3') && (await tableOf(a3)).peers.some((p) => p.nodeId === 'lossy') ? true : undefined), 30_000, 300);
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { fleetId, loadFleetConfig, writeNewFleetConfig } from '../../config/fleet.js';
+import { loadFleetConfig, writeNewFleetConfig } from '../../config/fleet.js';
+import { fleetId } from '../../node/fleet-crypto.js';
 import { parseOptions, write, type Command } from '../command.js';
 
 const help = `Usage:

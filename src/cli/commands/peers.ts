@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { fleetId, fleetKeyBytes, loadFleetConfig } from '../../config/fleet.js';
+import { loadFleetConfig } from '../../config/fleet.js';
+import { fleetId, fleetKeyBytes } from '../../node/fleet-crypto.js';
 import { DEFAULT_FLEET_PATHS } from '../../agent/options.js';
 import { browseOnce, type PeerListing } from '../../discovery/browse-once.js';
 import type { FleetView } from '../../discovery/evaluate.js';

@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../../src/log.js';
-import { newFleetConfig, renderFleetConfig, fleetKeyBytes } from '../../../src/config/fleet.js';
+import { newFleetConfig, renderFleetConfig } from '../../../src/config/fleet.js';
+import { fleetKeyBytes, verifyHeartbeatProof } from '../../../src/node/fleet-crypto.js';
 import { startAgent, type AgentHandle, type AgentHost } from '../../../src/agent/agent.js';
-import { verifyHeartbeatProof } from '../../../src/api/heartbeat-proof.js';
-import type { NodeStateName } from '../../../src/firstboot/node-state.js';
+import type { NodeStateName } from '../../../src/node/node-state.js';
 import { ownFixturesDir } from '../../helpers/paths.js';
 
 const capture = path.join(ownFixturesDir, 'hardware/synthetic-nuc11tnbv7');

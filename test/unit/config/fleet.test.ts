@@ -4,7 +4,7 @@ import { mkdtemp, readFile, stat, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { fleetId, loadFleetConfig, newFleetConfig, parseFleetConfig, renderFleetConfig, writeNewFleetConfig } from '../../../src/config/fleet.js';
+import { loadFleetConfig, newFleetConfig, parseFleetConfig, renderFleetConfig, writeNewFleetConfig } from '../../../src/config/fleet.js';
 import { ValidationError } from '../../../src/errors.js';
 
 function issuesOf(fn: () => unknown): { path: string; message: string }[] {
@@ -76,14 +76,6 @@ test('broken YAML and non-mappings are clear errors, not crashes', () => {
     const issues = issuesOf(() => parseFleetConfig(text));
     assert.ok(issues.length > 0 && issues[0]!.path === '/', JSON.stringify(issues));
   }
-});
-
-test('fleet ID is derived from the key, stable, and does not contain it', () => {
-  const cfg = newFleetConfig('a');
-  assert.equal(fleetId(cfg.key), fleetId(cfg.key));
-  assert.match(fleetId(cfg.key), /^[0-9a-f]{16}$/);
-  assert.notEqual(fleetId(cfg.key), fleetId(newFleetConfig('a').key));
-  assert.ok(!cfg.key.includes(fleetId(cfg.key)));
 });
 
 test('writeNewFleetConfig writes mode 0600, refuses to overwrite, and loads back', async () => {

@@ -64,3 +64,8 @@ test('the signature covers every field and the instance name, and needs the key'
   assert.deepEqual(canonicalAdvert('nuc-1', { ...fields, signature: sig } as AdvertFields), canonicalAdvert('nuc-1', fields));
   assert.equal(canonicalAdvert('nuc-1', fields).includes(key), false);
 });
+
+test('the signature of a known advert under a known key (the wire format nodes of any version share)', () => {
+  const key = Buffer.from('BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=', 'base64');
+  assert.equal(signAdvert(key, 'nuc-1', fields), 'DEySJtQWIBrP5TyXa7dniCD-YljYY90y3IQ7ZzQWThU');
+});

@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../../../src/errors.js';
-import { downNoticeFromTxt, downNoticeToTxt, judgeDownNotice, signDownNotice, type NoticeContext } from '../../../src/discovery/down-notice.js';
+import {
+  downNoticeFromTxt,
+  downNoticeRecord,
+  downNoticeToTxt,
+  judgeDownNotice,
+  noticeFromRecords,
+  signDownNotice,
+  type NoticeContext,
+} from '../../../src/discovery/down-notice.js';
 
 const key = randomBytes(32);
 const FLEET = '0123456789abcdef';
@@ -62,4 +70,22 @@ test('malformed notices name each bad field', () => {
   assert.deepEqual(paths(err(swap('v', '2'))), ['/notice/v']);
   assert.deepEqual(paths(err(swap('mac', 'short'))), ['/notice/mac']);
   assert.deepEqual(paths(err(swap('fl', 'xyz'))), ['/notice/fl']);
+});
+
+test('the MAC of a known notice under a known key (the wire format nodes of any version share)', () => {
+  const fixed = Buffer.from('BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=', 'base64');
+  assert.equal(signDownNotice(fixed, fields).mac, 'BqgNIuBww3Fb3XoralywN_PaUKedeWIBMIMvD3BaWJk');
+});
+
+test('a notice travels as one TXT record of a query, found among others; a broken one names its fields', () => {
+  const n = signDownNotice(key, fields);
+  const record = downNoticeRecord(n);
+  const other = { type: 'TXT' as const, name: 'x._nucmesh._tcp.local', ttl: 120, data: [Buffer.from('id=zz')] };
+  assert.deepEqual(noticeFromRecords([other, { ...record, name: record.name.toUpperCase() }]), { notice: n });
+  assert.equal(noticeFromRecords([other]), undefined);
+  assert.equal(noticeFromRecords([]), undefined);
+  const broken = noticeFromRecords([{ ...record, data: [Buffer.from('v=1'), Buffer.from('id=b1')] }]);
+  assert.ok(broken && 'problem' in broken);
+  assert.match(broken.problem, /\/notice\/g: missing.*\/notice\/mac: missing/);
+  assert.doesNotMatch(broken.problem, /\n/);
 });

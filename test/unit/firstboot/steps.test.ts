@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkSequence, defineStep, readProgress, runSteps, StepFailedError, type AnyStep } from '../../../src/firstboot/steps.js';
-import { readJsonFile, writeJsonFile } from '../../../src/firstboot/state-file.js';
 import { NucmeshError } from '../../../src/errors.js';
 import { hostnameStep } from '../../../src/firstboot/host-steps.js';
 import { createLogger } from '../../../src/log.js';
@@ -27,7 +26,7 @@ function plain(name: string, kind: 'once' | 'always' = 'once'): AnyStep<Ctx> {
     provides: [],
     async run(ctx) {
       ctx.ran.push(name);
-      if (ctx.failOn === name) throw new NucmeshError('E_TEST', `${name} broke`);
+      if (ctx.failOn === name) throw new NucmeshError('E_STATE_READ', `${name} broke`);
       return {};
     },
   });
@@ -55,7 +54,7 @@ test('a failed step stops the sequence, is recorded with its code and message; t
   assert.deepEqual(crash.ran, ['identity', 'hostname']);
   const p = await readProgress(dir);
   assert.equal(p.steps['identity']?.status, 'done');
-  assert.deepEqual(p.steps['hostname']?.error, { code: 'E_TEST', message: 'hostname broke' });
+  assert.deepEqual(p.steps['hostname']?.error, { code: 'E_STATE_READ', message: 'hostname broke' });
   assert.equal(p.steps['hostname']?.status, 'failed');
   assert.equal(p.steps['hostname']?.attempts, 1);
 
@@ -146,15 +145,4 @@ test('a corrupt progress file is a clear error naming the file', async () => {
   const dir = await tmp();
   await writeFile(path.join(dir, 'progress.json'), '{"version": 1, "steps": {');
   await assert.rejects(runSteps(dir, sequence, { ran: [] }), (e: unknown) => (e as { code?: string }).code === 'E_STATE_CORRUPT' && /progress\.json/.test((e as Error).message));
-});
-
-test('writeJsonFile replaces atomically, leaves no temp file and applies the mode', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-state-'));
-  const file = path.join(dir, 'sub', 'a.json');
-  await writeJsonFile(file, { n: 1 });
-  await writeJsonFile(file, { n: 2 });
-  assert.deepEqual(await readJsonFile(file), { n: 2 });
-  assert.deepEqual(await readdir(path.dirname(file)), ['a.json']);
-  assert.equal(await readJsonFile(path.join(dir, 'missing.json')), undefined);
-  assert.match(await readFile(file, 'utf8'), /\n$/);
 });

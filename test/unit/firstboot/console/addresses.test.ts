@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
-import { bannerAddresses } from '../../../src/firstboot/console/addresses.js';
+import { bannerAddresses } from '../../../../src/firstboot/console/addresses.js';
 
 function addr(address: string, family: 'IPv4' | 'IPv6', internal = false): NetworkInterfaceInfo {
   return family === 'IPv4'

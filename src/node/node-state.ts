@@ -1,7 +1,8 @@
 /**
  * The agent's current lifecycle state (booting → forming → seeding/joining → server/agent),
  * or why it cannot go on (no-fleet-config, bad-fleet-config, failed), with change events.
- * The discovery advert, the console banner and the API's health route read it.
+ * Part of the shared node layer (src/node/): the discovery advert, the console banner and the
+ * API's health route read it.
  */
 import { EventEmitter } from 'node:events';
 

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readLiveSources, runCommand } from '../../../src/firstboot/hardware/read-live.js';
-import { buildInventory } from '../../../src/firstboot/hardware/build-inventory.js';
-import { assertInventoryShape } from '../../helpers/inventory-shape.js';
+import { readLiveSources, runCommand } from '../../../../src/firstboot/hardware/read-live.js';
+import { buildInventory } from '../../../../src/firstboot/hardware/build-inventory.js';
+import { assertInventoryShape } from '../../../helpers/inventory-shape.js';
 
 async function tempRoot(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-root-'));

@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { startBannerService, type StateSource } from '../../../src/firstboot/console/banner-service.js';
-import type { BannerInfo } from '../../../src/firstboot/console/banner.js';
-import { CLEAR_SCREEN, framedForDevice, writeToConsoles } from '../../../src/firstboot/console/console-writer.js';
-import { parseBanners } from '../../vm/helpers/banner-parse.js';
+import { startBannerService, type StateSource } from '../../../../src/firstboot/console/banner-service.js';
+import type { BannerInfo } from '../../../../src/firstboot/console/banner.js';
+import { CLEAR_SCREEN, framedForDevice, writeToConsoles } from '../../../../src/firstboot/console/console-writer.js';
+import { parseBanners } from '../../../vm/helpers/banner-parse.js';
 
 class TestState extends EventEmitter implements StateSource {
   current = { state: 'booting' };

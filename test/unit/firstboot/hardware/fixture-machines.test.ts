@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { detectInventory, type FullInventory } from '../../../src/firstboot/hardware/index.js';
-import { hardwareFixturesDir, sharedFixturesMissing } from '../../helpers/paths.js';
-import { assertInventoryShape } from '../../helpers/inventory-shape.js';
+import { detectInventory, type FullInventory } from '../../../../src/firstboot/hardware/index.js';
+import { hardwareFixturesDir, sharedFixturesMissing } from '../../../helpers/paths.js';
+import { assertInventoryShape } from '../../../helpers/inventory-shape.js';
 
 const skip = sharedFixturesMissing();
 const GiB = 1024 ** 3;

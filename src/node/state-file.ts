@@ -1,6 +1,7 @@
 /**
  * Small JSON documents in the data dir, written atomically (temp file, fsync, rename),
- * so a power cut leaves either the old or the new version, never half of one.
+ * so a power cut leaves either the old or the new version, never half of one. Shared by every
+ * layer that persists something (boot progress, identity, advert generation, node state).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -12,12 +13,14 @@ export async function readJsonFile<T>(file: string): Promise<T | undefined> {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NucmeshError('E_STATE_READ', `cannot read ${file}: ${(e as Error).message}`, { data: { file }, cause: e });
+    const message = `cannot read ${file}: ${(e as Error).message}`;
+    throw new NucmeshError('E_STATE_READ', message, { data: { file }, cause: e });
   }
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new NucmeshError('E_STATE_CORRUPT', `${file} is not valid JSON; move it away to start that state afresh`, { data: { file }, cause: e });
+    const message = `${file} is not valid JSON; move it away to start that state afresh`;
+    throw new NucmeshError('E_STATE_CORRUPT', message, { data: { file }, cause: e });
   }
 }
 

@@ -3,12 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseLspci, pciModel } from '../../../src/firstboot/hardware/parsers/lspci.js';
-import { parseDmiRecords, parseDmidecode } from '../../../src/firstboot/hardware/parsers/dmidecode.js';
-import { parseLscpu } from '../../../src/firstboot/hardware/parsers/lscpu.js';
-import { parseHwinfo } from '../../../src/firstboot/hardware/parsers/hwinfo.js';
-import { parseOsRelease, parseSensors, parseVirt } from '../../../src/firstboot/hardware/parsers/small.js';
-import { hardwareFixturesDir, sharedFixturesMissing } from '../../helpers/paths.js';
+import { parseLspci, pciModel } from '../../../../src/firstboot/hardware/parsers/lspci.js';
+import { parseDmiRecords, parseDmidecode } from '../../../../src/firstboot/hardware/parsers/dmidecode.js';
+import { parseLscpu } from '../../../../src/firstboot/hardware/parsers/lscpu.js';
+import { parseHwinfo } from '../../../../src/firstboot/hardware/parsers/hwinfo.js';
+import { parseOsRelease, parseSensors, parseVirt } from '../../../../src/firstboot/hardware/parsers/small.js';
+import { hardwareFixturesDir, sharedFixturesMissing } from '../../../helpers/paths.js';
 
 const skip = sharedFixturesMissing();
 const read = (slug: string, file: string) => readFileSync(path.join(hardwareFixturesDir, slug, file), 'utf8');

@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { detectInventory } from '../../../src/firstboot/hardware/index.js';
-import { readCaptureDir } from '../../../src/firstboot/hardware/capture-dir.js';
-import { buildInventory } from '../../../src/firstboot/hardware/build-inventory.js';
-import { ownFixturesDir } from '../../helpers/paths.js';
-import { assertInventoryShape } from '../../helpers/inventory-shape.js';
+import { detectInventory } from '../../../../src/firstboot/hardware/index.js';
+import { readCaptureDir } from '../../../../src/firstboot/hardware/capture-dir.js';
+import { buildInventory } from '../../../../src/firstboot/hardware/build-inventory.js';
+import { ownFixturesDir } from '../../../helpers/paths.js';
+import { assertInventoryShape } from '../../../helpers/inventory-shape.js';
 
 const dir = path.join(ownFixturesDir, 'hardware/synthetic-nuc11tnbv7');
 

@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { collectBannerInfo, modelText } from '../../../src/firstboot/console/banner-info.js';
-import { detectInventory } from '../../../src/firstboot/hardware/index.js';
-import { deriveIdentity, randomIdentity } from '../../../src/firstboot/identity.js';
-import { newFleetConfig } from '../../../src/config/fleet.js';
-import { agentOptionsFrom } from '../../../src/cli/commands/agent.js';
-import { hardwareFixturesDir, sharedFixturesMissing } from '../../helpers/paths.js';
+import { collectBannerInfo, modelText } from '../../../../src/firstboot/console/banner-info.js';
+import { detectInventory } from '../../../../src/firstboot/hardware/index.js';
+import { deriveIdentity, randomIdentity } from '../../../../src/firstboot/identity.js';
+import { newFleetConfig } from '../../../../src/config/fleet.js';
+import { agentOptionsFrom } from '../../../../src/cli/commands/agent.js';
+import { hardwareFixturesDir, sharedFixturesMissing } from '../../../helpers/paths.js';
 
 describe('banner data from a real NUC capture', { skip: sharedFixturesMissing() }, () => {
   it('shows the SMBIOS vendor/product, the serial, the node ID with its source, the API port', async () => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clean, cleanMac, cleanUuid, parseSize } from '../../../src/firstboot/hardware/clean.js';
-import { detectPlatform, nucModelOf, type PlatformInput } from '../../../src/firstboot/hardware/platform.js';
-import { isVirtualNicName } from '../../../src/firstboot/hardware/nic-kind.js';
+import { clean, cleanMac, cleanUuid, parseSize } from '../../../../src/firstboot/hardware/clean.js';
+import { detectPlatform, nucModelOf, type PlatformInput } from '../../../../src/firstboot/hardware/platform.js';
+import { isVirtualNicName } from '../../../../src/firstboot/hardware/nic-kind.js';
 
 test('placeholders named in the issue are null; real strings are trimmed', () => {
   for (const p of ['To Be Filled By O.E.M.', 'To be filled by O.E.M.', 'Default string', 'System Product Name', 'Not Specified', '--', '0', '', '   ', '\t', 'Unknown', '00000000', 'FFFFFFFF']) {

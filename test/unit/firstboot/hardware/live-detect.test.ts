@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from '../../helpers/cli.js';
-import { assertInventoryShape } from '../../helpers/inventory-shape.js';
+import { runCli } from '../../../helpers/cli.js';
+import { assertInventoryShape } from '../../../helpers/inventory-shape.js';
 
 function stable(json: string): Record<string, unknown> {
   const inv = JSON.parse(json) as Record<string, unknown> & { sensors: { temperatures: unknown } };

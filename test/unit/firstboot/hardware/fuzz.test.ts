@@ -6,21 +6,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseDmidecode } from '../../../src/firstboot/hardware/parsers/dmidecode.js';
-import { parseDmiId } from '../../../src/firstboot/hardware/parsers/dmi-id.js';
-import { parseCpuinfo } from '../../../src/firstboot/hardware/parsers/cpuinfo.js';
-import { parseLscpu } from '../../../src/firstboot/hardware/parsers/lscpu.js';
-import { parseMeminfo } from '../../../src/firstboot/hardware/parsers/meminfo.js';
-import { parseLsblk } from '../../../src/firstboot/hardware/parsers/lsblk.js';
-import { parseIpAddr, parseIpLink } from '../../../src/firstboot/hardware/parsers/ip.js';
-import { parseLspci } from '../../../src/firstboot/hardware/parsers/lspci.js';
-import { parseHwinfo } from '../../../src/firstboot/hardware/parsers/hwinfo.js';
-import { parseKernel, parseOsRelease, parseSensors, parseTpm, parseVirt } from '../../../src/firstboot/hardware/parsers/small.js';
-import { buildInventory } from '../../../src/firstboot/hardware/build-inventory.js';
-import { SOURCE_FILES } from '../../../src/firstboot/hardware/sources.js';
-import { hardwareFixturesDir, ownFixturesDir } from '../../helpers/paths.js';
-import { assertInventoryShape } from '../../helpers/inventory-shape.js';
-import { prng } from '../../helpers/prng.js';
+import { parseDmidecode } from '../../../../src/firstboot/hardware/parsers/dmidecode.js';
+import { parseDmiId } from '../../../../src/firstboot/hardware/parsers/dmi-id.js';
+import { parseCpuinfo } from '../../../../src/firstboot/hardware/parsers/cpuinfo.js';
+import { parseLscpu } from '../../../../src/firstboot/hardware/parsers/lscpu.js';
+import { parseMeminfo } from '../../../../src/firstboot/hardware/parsers/meminfo.js';
+import { parseLsblk } from '../../../../src/firstboot/hardware/parsers/lsblk.js';
+import { parseIpAddr, parseIpLink } from '../../../../src/firstboot/hardware/parsers/ip.js';
+import { parseLspci } from '../../../../src/firstboot/hardware/parsers/lspci.js';
+import { parseHwinfo } from '../../../../src/firstboot/hardware/parsers/hwinfo.js';
+import { parseKernel, parseOsRelease, parseSensors, parseTpm, parseVirt } from '../../../../src/firstboot/hardware/parsers/small.js';
+import { buildInventory } from '../../../../src/firstboot/hardware/build-inventory.js';
+import { SOURCE_FILES } from '../../../../src/firstboot/hardware/sources.js';
+import { hardwareFixturesDir, ownFixturesDir } from '../../../helpers/paths.js';
+import { assertInventoryShape } from '../../../helpers/inventory-shape.js';
+import { prng } from '../../../helpers/prng.js';
 
 
 const PARSERS: Record<string, (text: string) => unknown> = {
