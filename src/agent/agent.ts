@@ -23,6 +23,7 @@ import { startDiscovery, type DiscoveryService } from '../discovery/service.js';
 import { bootSteps, phaseOf, type BootContext } from '../firstboot/boot-steps.js';
 import { runSteps } from '../firstboot/steps.js';
 import { NodeState } from '../node/node-state.js';
+import { nodeStateFile, persistNodeState, readPersistedNodeState, type NodeStatePersistence } from '../node/persisted-state.js';
 import { ESP_MOUNT_UNIT, ESP_MOUNTPOINT, describeEsp, espStatus, mountedIsBootEsp, type EspStatus } from '../firstboot/esp.js';
 import { startConsoleBanner } from '../firstboot/console/start-banner.js';
 import { DEFAULT_API, DEFAULT_BANNER_TTYS, fleetCandidates, type AgentOptions } from './options.js';
@@ -78,7 +79,14 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   let api: { server: ApiServer; bind: string; port: number } | undefined;
   let apiProblem: string | undefined;
   const wantedApi = () => ({ bind: config?.api.bind ?? DEFAULT_API.bind, port: options.apiPort ?? config?.api.port ?? DEFAULT_API.port });
-  const apiDeps = { version: PACKAGE_VERSION, nodeId: () => ctx.identity?.nodeId ?? '', state: () => state.current, stopping: () => stopping, peers: () => peers };
+  const apiDeps = {
+    version: PACKAGE_VERSION,
+    nodeId: () => ctx.identity?.nodeId ?? '',
+    state: () => state.current,
+    stopping: () => stopping,
+    peers: () => peers,
+    onInternalError: (err: unknown) => log.error({ err }, 'API: internal error'),
+  };
   const listenApi = async (): Promise<void> => {
     const want = wantedApi();
     if (api && api.bind === want.bind && api.port === want.port) return;
@@ -121,13 +129,31 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     state.set({ state: 'failed', detail });
   };
 
+  // ---- the node state on disk (node-state.json), from the moment the data dir exists
+  let persistence: NodeStatePersistence | undefined;
+  const persistState = async (): Promise<void> => {
+    if (persistence) return;
+    const file = nodeStateFile(options.dataDir);
+    try {
+      const before = await readPersistedNodeState(file);
+      if (before) log.info({ was: before.snapshot.state, clusterId: before.snapshot.clusterId, at: before.updatedAt }, `state before this start: ${before.snapshot.state}`);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'the persisted node state cannot be read; it is written anew');
+    }
+    persistence = persistNodeState(state, file, { onError: (err) => log.warn({ err: errorMessage(err), file }, 'cannot write the node state') });
+  };
+
   // ---- the boot steps
   const booted = (async () => {
     const done = await retryUntilDone(
       async () => {
         await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+        await persistState();
         await runSteps(options.dataDir, bootSteps, ctx, {
-          onStart: (step, attempt) => log.info({ step, phase: phaseOf(step), attempt }, `boot step ${step}: start`),
+          onStart: (step, attempt) => {
+            state.set({ state: 'booting', step });
+            log.info({ step, phase: phaseOf(step), attempt }, `boot step ${step}: start`);
+          },
           onSkip: (step, reason) => log.info({ step, phase: phaseOf(step) }, `boot step ${step}: ${reason}`),
           onDone: (step, ms) => log.info({ step, phase: phaseOf(step), ms }, `boot step ${step}: done`),
           onFail: (step, err) => log.error({ step, phase: phaseOf(step), err }, `boot step ${step}: failed`),
@@ -210,10 +236,12 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
       watch?.stop();
       await discovering.catch(() => undefined);
       await apiTask.catch(() => undefined);
+      const [d, a, p] = [discovery, api, persistence];
       const stops: [string, (() => Promise<void>) | undefined][] = [
-        ['discovery', discovery ? () => discovery!.stop() : undefined],
-        ['API', api ? () => api!.server.close() : undefined],
+        ['discovery', d && (() => d.stop())],
+        ['API', a && (() => a.server.close())],
         ['banner', stopBanner],
+        ['node state file', p && (() => p.flushed().then(() => p.stop()))],
       ];
       for (const [what, stop] of stops) {
         try {

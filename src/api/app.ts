@@ -34,7 +34,7 @@ export interface ApiDeps {
   /** This node's ID; empty until the identity is known. */
   nodeId(): string;
   /** Current state and why (read at each request). */
-  state(): { state: NodeStateName; detail?: string };
+  state(): { state: NodeStateName; detail?: string; step?: string };
   /** True once the node is shutting down: heartbeats then fail so peers drop it at once. */
   stopping(): boolean;
   /** Undefined until discovery runs (no fleet config yet): the peer routes answer 503. */
@@ -66,8 +66,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   });
 
   app.get('/v1/health', { schema: { response: { 200: HealthResponse, ...ERRORS } } }, async () => {
-    const { state, detail } = deps.state();
-    const why = detail !== undefined ? { detail } : {};
+    const { state, detail, step } = deps.state();
+    const why = { ...(detail !== undefined ? { detail } : {}), ...(step !== undefined ? { step } : {}) };
     return { status: 'ok' as const, nodeId: deps.nodeId(), state, ...why, version: deps.version };
   });
 

@@ -14,6 +14,8 @@ export const HealthResponse = Type.Object(
     state: State,
     /** Why the node is blocked and what to do (no-fleet-config, bad-fleet-config, failed). */
     detail: Type.Optional(Type.String()),
+    /** The boot step under way. */
+    step: Type.Optional(Type.String()),
     version: Type.String(),
   },
   { additionalProperties: false },

@@ -8,7 +8,7 @@
  */
 import { componentLogger, type Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
-import type { NodeState, NodeStateSnapshot } from '../node/node-state.js';
+import { sameAdvertised, type NodeState, type NodeStateSnapshot } from '../node/node-state.js';
 import type { DownNotice, NoticeVerdict } from '../node/notice.js';
 import type { AdvertFields } from './advert.js';
 import { Advertiser } from './advertiser.js';
@@ -177,11 +177,14 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
   await chain;
   liveness.start();
 
-  const onState = (s: NodeStateSnapshot): void =>
+  // Only what the advert carries: a new detail or boot step is nothing for the peers.
+  const onState = (s: NodeStateSnapshot, prev: NodeStateSnapshot): void => {
+    if (sameAdvertised(s, prev)) return;
     serial('re-announcing', async () => {
       await reannounce(s);
       log.info({ state: s.state, generation }, 'advert updated');
     });
+  };
   opts.state.on('change', onState);
 
   return {

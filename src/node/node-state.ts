@@ -37,6 +37,13 @@ export interface NodeStateSnapshot {
    * set with the blocked states, e.g. which fleet config field is wrong.
    */
   detail?: string;
+  /** The boot step under way (while booting, and later during the cluster steps). */
+  step?: string;
+}
+
+/** Two snapshots advertise the same thing (state, cluster, k3s port): what peers see. */
+export function sameAdvertised(a: Readonly<NodeStateSnapshot>, b: Readonly<NodeStateSnapshot>): boolean {
+  return a.state === b.state && a.clusterId === b.clusterId && a.k3sPort === b.k3sPort;
 }
 
 export class NodeState extends EventEmitter<{ change: [NodeStateSnapshot, NodeStateSnapshot] }> {
@@ -52,20 +59,22 @@ export class NodeState extends EventEmitter<{ change: [NodeStateSnapshot, NodeSt
   }
 
   /**
-   * Change the state (and optionally cluster, k3s port, detail); emits `change` only when
-   * something differs. A detail belongs to the state it was given with: a new state without
-   * one clears it.
+   * Change the state (and optionally cluster, k3s port, detail, step); emits `change` only
+   * when something differs. A detail and a step belong to the change they were given with:
+   * a change without one clears it.
    */
   set(next: Partial<NodeStateSnapshot> & { state: NodeStateName }): void {
     const merged: NodeStateSnapshot = { ...this.#current, ...next };
     if (merged.state !== 'server') delete merged.k3sPort;
     if (next.detail === undefined) delete merged.detail;
+    if (next.step === undefined) delete merged.step;
     const prev = this.#current;
     if (
       prev.state === merged.state &&
       prev.clusterId === merged.clusterId &&
       prev.k3sPort === merged.k3sPort &&
-      prev.detail === merged.detail
+      prev.detail === merged.detail &&
+      prev.step === merged.step
     )
       return;
     this.#current = merged;

@@ -20,6 +20,7 @@ export interface PersistedNodeState {
   state: NodeStateName;
   clusterId: string;
   detail?: string;
+  step?: string;
   k3sPort?: number;
   /** When the state was written (ISO 8601, UTC). */
   updatedAt: string;
@@ -32,6 +33,7 @@ export function nodeStateFile(dataDir: string): string {
 export function toPersisted(s: Readonly<NodeStateSnapshot>, now: Date): PersistedNodeState {
   const doc: PersistedNodeState = { version: 1, state: s.state, clusterId: s.clusterId, updatedAt: now.toISOString() };
   if (s.detail !== undefined) doc.detail = s.detail;
+  if (s.step !== undefined) doc.step = s.step;
   if (s.k3sPort !== undefined) doc.k3sPort = s.k3sPort;
   return doc;
 }
@@ -39,13 +41,14 @@ export function toPersisted(s: Readonly<NodeStateSnapshot>, now: Date): Persiste
 function issuesOf(doc: Record<string, unknown>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const bad = (field: string, message: string): number => issues.push({ path: `/${field}`, message });
-  const { version, state, clusterId, detail, k3sPort, updatedAt } = doc;
+  const { version, state, clusterId, detail, step, k3sPort, updatedAt } = doc;
   if (version !== 1) bad('version', `expected 1, got ${JSON.stringify(version)}`);
   if (typeof state !== 'string' || !isNodeState(state)) {
     bad('state', `expected a node state, got ${JSON.stringify(state)}`);
   }
   if (typeof clusterId !== 'string' || !CLUSTER_ID.test(clusterId)) bad('clusterId', 'expected a cluster ID or empty');
   if (detail !== undefined && typeof detail !== 'string') bad('detail', 'expected a sentence');
+  if (step !== undefined && typeof step !== 'string') bad('step', 'expected a boot step name');
   const port = k3sPort as number;
   if (k3sPort !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
     bad('k3sPort', 'expected a port from 1 to 65535');
@@ -77,6 +80,7 @@ export function fromPersisted(doc: unknown, source: string): LoadedNodeState {
   const d = doc as PersistedNodeState;
   const snapshot: NodeStateSnapshot = { state: d.state, clusterId: d.clusterId };
   if (d.detail !== undefined) snapshot.detail = d.detail;
+  if (d.step !== undefined) snapshot.step = d.step;
   if (d.k3sPort !== undefined) snapshot.k3sPort = d.k3sPort;
   return { snapshot, updatedAt: d.updatedAt };
 }

@@ -8,7 +8,7 @@ import { renderBanner, type BannerInfo } from './banner.js';
 
 /** What the banner needs of the agent's state holder (NodeState satisfies it). */
 export interface StateSource {
-  readonly current: { state: string; detail?: string };
+  readonly current: { state: string; detail?: string; step?: string };
   on(event: 'change', listener: () => void): unknown;
   off(event: 'change', listener: () => void): unknown;
 }
@@ -31,8 +31,9 @@ export function startBannerService(deps: BannerServiceDeps): () => Promise<void>
     running = running.then(async () => {
       if (stopped) return;
       try {
-        const { state, detail } = deps.state.current;
-        const text = renderBanner({ ...(await deps.collect()), state, ...(detail !== undefined ? { detail } : {}) });
+        const { state, detail, step } = deps.state.current;
+        const shown = step !== undefined ? `${state} (step: ${step})` : state;
+        const text = renderBanner({ ...(await deps.collect()), state: shown, ...(detail !== undefined ? { detail } : {}) });
         if (text === last) return;
         last = text;
         await deps.draw(text);

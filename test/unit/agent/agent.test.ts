@@ -7,7 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +53,9 @@ describe('agent without a usable fleet config', () => {
       assert.match(waiting.detail ?? '', new RegExp(`no fleet config at ${fleetFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       const h = await health(agent);
       assert.equal(h['state'], 'no-fleet-config');
+      const onDisk = () => JSON.parse(readFileSync(path.join(dir, 'data/node-state.json'), 'utf8')) as Record<string, unknown>;
+      await until('the state on disk', () => (onDisk()['state'] === 'no-fleet-config' ? true : undefined));
+      assert.equal(onDisk()['detail'], waiting.detail, 'the persisted state says why too');
       assert.equal(h['detail'], waiting.detail);
       assert.match(String(h['nodeId']), /^[0-9a-z]{8,}$/, 'the node still knows who it is');
       // No key, so no discovery: the peer routes refuse, and prove nothing.
@@ -74,6 +77,7 @@ describe('agent without a usable fleet config', () => {
       assert.equal(forming.detail, undefined, 'the reason is gone with the state');
       const ok = await health(agent);
       assert.equal(ok['state'], 'forming');
+      await until('forming on disk', () => (onDisk()['state'] === 'forming' ? true : undefined));
       assert.equal(ok['detail'], undefined);
       const nonce = randomBytes(12).toString('base64url');
       const answer = await fetch(`http://127.0.0.1:${agent.apiPort()}/v1/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nonce }) });

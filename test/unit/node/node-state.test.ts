@@ -5,6 +5,7 @@ import {
   NODE_STATES,
   NodeState,
   isNodeState,
+  sameAdvertised,
   type NodeStateSnapshot,
 } from '../../../src/node/node-state.js';
 
@@ -32,4 +33,17 @@ test('set: change events only for a difference; a detail goes with its state; k3
     changes.map(([n, p]) => `${p.state}→${n.state}`),
     ['booting→bad-fleet-config', 'bad-fleet-config→forming', 'forming→server', 'server→agent'],
   );
+});
+
+test('set: a step goes with its change; what the advert carries is compared apart from detail and step', () => {
+  const s = new NodeState();
+  s.set({ state: 'booting', step: 'identity' });
+  assert.equal(s.current.step, 'identity');
+  const before = { ...s.current };
+  s.set({ state: 'booting' });
+  assert.equal(s.current.step, undefined, 'a change without a step clears it');
+  assert.ok(sameAdvertised(before, s.current), 'a step is nothing for the advert');
+  assert.ok(sameAdvertised({ state: 'failed', clusterId: '', detail: 'a' }, { state: 'failed', clusterId: '', detail: 'b' }));
+  assert.ok(!sameAdvertised({ state: 'forming', clusterId: '' }, { state: 'joining', clusterId: '' }));
+  assert.ok(!sameAdvertised({ state: 'server', clusterId: 'c1', k3sPort: 6443 }, { state: 'server', clusterId: 'c2', k3sPort: 6443 }));
 });

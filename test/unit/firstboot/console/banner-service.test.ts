@@ -11,9 +11,9 @@ import { CLEAR_SCREEN, framedForDevice, writeToConsoles } from '../../../../src/
 import { parseBanners } from '../../../vm/helpers/banner-parse.js';
 
 class TestState extends EventEmitter implements StateSource {
-  current = { state: 'booting' };
-  set(state: string) {
-    this.current = { state };
+  current: StateSource['current'] = { state: 'booting' };
+  set(state: string, more: { detail?: string; step?: string } = {}) {
+    this.current = { state, ...more };
     this.emit('change');
   }
 }
@@ -45,6 +45,24 @@ describe('banner service', () => {
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(drawn.length, 3, 'nothing is drawn after stop');
     assert.equal(state.listenerCount('change'), 0);
+  });
+
+  it('shows the boot step under way, and why the node is blocked, wrapped under the state', async () => {
+    const state = new TestState();
+    const drawn: string[] = [];
+    const stop = startBannerService({ collect: async () => base, draw: async (t) => void drawn.push(t), state, log: pino({ level: 'silent' }), pollMs: 1000 });
+    await until(() => drawn.length === 1);
+    state.set('booting', { step: 'identity' });
+    await until(() => drawn.length === 2);
+    assert.equal(parseBanners(drawn[1] ?? '')[0]?.fields['State'], 'booting (step: identity)');
+    const detail = 'no fleet config at /boot/efi/nucmesh/fleet.yaml. Copy the fleet.yaml made by nucmesh fleet init to nucmesh/fleet.yaml on the EFI partition; the node goes on by itself';
+    state.set('no-fleet-config', { detail });
+    await until(() => drawn.length === 3);
+    const b = parseBanners(drawn[2] ?? '')[0];
+    assert.equal(b?.fields['State'], 'no-fleet-config');
+    assert.equal(b?.fields['Why'], detail, 'the whole sentence, over several lines');
+    assert.ok((drawn[2] ?? '').split('\n').every((l) => l.length <= 72), 'no line wider than the banner');
+    await stop();
   });
 
   it('keeps running when collecting fails', async () => {
