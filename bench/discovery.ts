@@ -110,7 +110,12 @@ function fitNeighbourTables(entries: number): (() => void)[] {
 
 function counters(lab: NetnsLab, host: string): { tx: number; rx: number } {
   const ns = lab.host(host).netns;
-  const read = (f: string): number => Number(execFileSync('ip', ['netns', 'exec', ns, 'cat', `/sys/class/net/eth0/statistics/${f}`]).toString().trim());
+  const read = (f: string): number =>
+    Number(
+      execFileSync('ip', ['netns', 'exec', ns, 'cat', `/sys/class/net/eth0/statistics/${f}`])
+        .toString()
+        .trim(),
+    );
   return { tx: read('tx_packets'), rx: read('rx_packets') };
 }
 
@@ -154,7 +159,10 @@ function peersUp(node: Spawned): number {
 }
 
 function downsLogged(node: Spawned, from: number): number {
-  return node.logs().slice(from).filter((l) => String(l['msg']).startsWith('peer down')).length;
+  return node
+    .logs()
+    .slice(from)
+    .filter((l) => String(l['msg']).startsWith('peer down')).length;
 }
 
 async function run(n: number, steadyS: number, settleS: number, staggerMs: number): Promise<Result> {
@@ -162,7 +170,7 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
   const fleet = makeFleet(`bench${n}`);
   try {
     lab.addLan('a');
-    for (let i = 1; i <= n; i++) lab.addHost(`b${i}`, [{ lan: 'a', address: `10.70.${i >> 8}.${(i & 255) || 1}/16` }]);
+    for (let i = 1; i <= n; i++) lab.addHost(`b${i}`, [{ lan: 'a', address: `10.70.${i >> 8}.${i & 255 || 1}/16` }]);
     const nodes: Spawned[] = [];
     for (let k = 0; k < n; k++) {
       if (k > 0) await new Promise((r) => setTimeout(r, staggerMs));
@@ -191,7 +199,8 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
     // Every node's browser socket receives every mDNS packet on the LAN (its own looped back
     // too), so the mean received rate is the LAN's total mDNS rate; divided by N, the mean
     // sent per node (ciao's answers and our queries alike).
-    const mcastRx = sum((i) => (mdnsAfter[i]?.packets.received ?? 0) - (mdnsBefore[i]?.packets.received ?? 0)) / n / secs;
+    const mcastRx =
+      sum((i) => (mdnsAfter[i]?.packets.received ?? 0) - (mdnsBefore[i]?.packets.received ?? 0)) / n / secs;
     const mdnsSent = mcastRx / n;
     const txAll = sum((i) => (after[i]?.tx ?? 0) - (before[i]?.tx ?? 0)) / n / secs;
     const falseDowns = nodes.reduce((a, x, i) => a + downsLogged(x, logMarks[i] ?? 0), 0);
@@ -199,8 +208,14 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       // When (s after the window opened) and why, per node that had any.
       const windowAt = Date.now() - secs * 1000;
       for (const [i, x] of nodes.entries()) {
-        const downs = x.logs().slice(logMarks[i] ?? 0).filter((l) => String(l['msg']).startsWith('peer down'));
-        if (downs.length > 0) process.stderr.write(`false downs at b${i + 1}: ${downs.map((l) => `+${((Number(l['time']) - windowAt) / 1000).toFixed(1)}s ${String(l['peer'])} ${String(l['reason'])}`).join(', ')}\n`);
+        const downs = x
+          .logs()
+          .slice(logMarks[i] ?? 0)
+          .filter((l) => String(l['msg']).startsWith('peer down'));
+        if (downs.length > 0)
+          process.stderr.write(
+            `false downs at b${i + 1}: ${downs.map((l) => `+${((Number(l['time']) - windowAt) / 1000).toFixed(1)}s ${String(l['peer'])} ${String(l['reason'])}`).join(', ')}\n`,
+          );
       }
     }
     const stillConverged = nodes.every((x) => peersUp(x) === n - 1);
@@ -226,7 +241,12 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       : undefined;
     const results = await Promise.all(
       watchers.map((x) =>
-        waitFor('kill detection', () => downSince(x, since[nodes.indexOf(x)] ?? 0, 'peer down: nuc-b1 '), 30_000, 50).then(
+        waitFor(
+          'kill detection',
+          () => downSince(x, since[nodes.indexOf(x)] ?? 0, 'peer down: nuc-b1 '),
+          30_000,
+          50,
+        ).then(
           () => performance.now() - tk,
           () => NaN,
         ),
@@ -247,12 +267,22 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       for (const [i, x] of watchers.entries()) {
         const from = since[nodes.indexOf(x)] ?? 0;
         const late = !((results[i] ?? NaN) <= 5000);
-        const lines = x.logs().slice(from).filter((l) => late || /b1\b|nuc-b1 |suspect|heartbeats|notice/.test(JSON.stringify(l)));
-        const fmt = (l: Record<string, unknown>): string => `+${Math.round(Number(l['time']) - killedAt)} ${String(l['msg'])}${shown.filter((k) => l[k] !== undefined).map((k) => ` ${k}=${String(l[k])}`).join('')}`;
-        process.stderr.write(`${late ? 'LATE ' : ''}b${nodes.indexOf(x) + 1} pid ${x.child.pid} ${Math.round(results[i] ?? NaN)} ms: ${lines.map(fmt).join(' | ')}\n`);
+        const lines = x
+          .logs()
+          .slice(from)
+          .filter((l) => late || /b1\b|nuc-b1 |suspect|heartbeats|notice/.test(JSON.stringify(l)));
+        const fmt = (l: Record<string, unknown>): string =>
+          `+${Math.round(Number(l['time']) - killedAt)} ${String(l['msg'])}${shown
+            .filter((k) => l[k] !== undefined)
+            .map((k) => ` ${k}=${String(l[k])}`)
+            .join('')}`;
+        process.stderr.write(
+          `${late ? 'LATE ' : ''}b${nodes.indexOf(x) + 1} pid ${x.child.pid} ${Math.round(results[i] ?? NaN)} ms: ${lines.map(fmt).join(' | ')}\n`,
+        );
       }
     }
-    if (process.env['BENCH_DUMP']) for (const [i, x] of nodes.entries()) writeFileSync(`${process.env['BENCH_DUMP']}/b${i + 1}.err`, x.stderr());
+    if (process.env['BENCH_DUMP'])
+      for (const [i, x] of nodes.entries()) writeFileSync(`${process.env['BENCH_DUMP']}/b${i + 1}.err`, x.stderr());
     const backlogDrops = backlogDropped() - drops0;
     const tableFulls = neighbourTableFulls() - fulls0;
     const killTimes = results.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
@@ -264,7 +294,11 @@ async function run(n: number, steadyS: number, settleS: number, staggerMs: numbe
       mdnsSentPerNode: +mdnsSent.toFixed(3),
       mdnsReceivedPerNode: +mcastRx.toFixed(2),
       otherTxPerNode: +(txAll - mdnsSent).toFixed(2),
-      heartbeatsPerNode: +(sum((i) => (mdnsAfter[i]?.probes.sent ?? 0) - (mdnsBefore[i]?.probes.sent ?? 0)) / n / secs).toFixed(2),
+      heartbeatsPerNode: +(
+        sum((i) => (mdnsAfter[i]?.probes.sent ?? 0) - (mdnsBefore[i]?.probes.sent ?? 0)) /
+        n /
+        secs
+      ).toFixed(2),
       rssMeanMB: +(rss.reduce((a, b) => a + b, 0) / rss.length).toFixed(1),
       rssMaxMB: +Math.max(...rss).toFixed(1),
       killMaxMs: Math.round(killTimes[killTimes.length - 1] ?? NaN),
@@ -301,7 +335,10 @@ const results: Result[] = [];
 // host needs an entry per peer and one for the mDNS group, in each family. All put back after,
 // the last raised first.
 const backlogSysctl = '/proc/sys/net/core/netdev_max_backlog';
-const restores = [...(backlog > 0 ? [setForRun(backlogSysctl, backlog)] : []), ...(neighDefaults ? [] : fitNeighbourTables(Math.max(...sizes) ** 2))];
+const restores = [
+  ...(backlog > 0 ? [setForRun(backlogSysctl, backlog)] : []),
+  ...(neighDefaults ? [] : fitNeighbourTables(Math.max(...sizes) ** 2)),
+];
 try {
   for (const n of sizes) {
     const r = await run(n, steady, settle, stagger);
@@ -311,8 +348,12 @@ try {
 } finally {
   for (const restore of restores.reverse()) restore();
 }
-console.log('\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx /s/node | heartbeats sent /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg | backlog drops | neighbour table full |');
+console.log(
+  '\n| nodes | convergence | mDNS sent /s/node | mDNS received /s/node | other tx /s/node | heartbeats sent /s/node | RSS mean / max | kill seen by all (median / max) | false downs | load avg | backlog drops | neighbour table full |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.heartbeatsPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} | ${r.backlogDrops} | ${r.neighbourTableFulls} |`);
+  console.log(
+    `| ${r.nodes} | ${(r.convergenceMs / 1000).toFixed(1)} s | ${r.mdnsSentPerNode} | ${r.mdnsReceivedPerNode} | ${r.otherTxPerNode} | ${r.heartbeatsPerNode} | ${r.rssMeanMB} / ${r.rssMaxMB} MB | ${(r.killMedianMs / 1000).toFixed(1)} / ${(r.killMaxMs / 1000).toFixed(1)} s${r.killMissed ? ` (${r.killMissed} missed)` : ''} | ${r.falseDowns} | ${r.loadAvg} | ${r.backlogDrops} | ${r.neighbourTableFulls} |`,
+  );
 }

@@ -18,7 +18,9 @@ async function time(label: string, runs: number, fn: () => Promise<unknown>): Pr
     ms.push(performance.now() - t0);
   }
   ms.sort((a, b) => a - b);
-  console.log(`${label}: median ${ms[Math.floor(ms.length / 2)]?.toFixed(1)} ms, min ${ms[0]?.toFixed(1)} ms, max ${ms[ms.length - 1]?.toFixed(1)} ms over ${runs} runs`);
+  console.log(
+    `${label}: median ${ms[Math.floor(ms.length / 2)]?.toFixed(1)} ms, min ${ms[0]?.toFixed(1)} ms, max ${ms[ms.length - 1]?.toFixed(1)} ms over ${runs} runs`,
+  );
 }
 
 const capture = process.argv[2] ?? path.join(repoRoot, 'test/fixtures/hardware/synthetic-nuc11tnbv7');
@@ -28,4 +30,6 @@ await time('live detect', 5, () => detectInventory());
 await time(`replay ${path.basename(capture)}`, 20, () => detectInventory({ from: capture }));
 gc?.();
 const inv = await detectInventory();
-console.log(`inventory JSON: ${JSON.stringify(inv).length} bytes; RSS before ${mb(rss0)}, after ${mb(process.memoryUsage().rss)}, heap used ${mb(process.memoryUsage().heapUsed)}`);
+console.log(
+  `inventory JSON: ${JSON.stringify(inv).length} bytes; RSS before ${mb(rss0)}, after ${mb(process.memoryUsage().rss)}, heap used ${mb(process.memoryUsage().heapUsed)}`,
+);

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-host-deps.sh test
 [ -d node_modules ] || npm ci --no-audit --no-fund
 
-echo "== lint"; npx eslint .
+echo "== lint and format check"; npx eslint . && npx prettier --check .
 echo "== type-check and build"; rm -rf dist; npx tsc -p tsconfig.json
 
 # Test files below dist/test/$1 (none when the folder does not exist).

@@ -56,7 +56,10 @@ export function createLogger(options: LogOptions = {}): Logger {
     const require = createRequire(import.meta.url);
     try {
       const pretty = require('pino-pretty') as (o: object) => NodeJS.WritableStream;
-      return pino(base, pretty({ sync: true, colorize: true, ignore: 'pid,hostname,svc', destination: options.destination ?? 1 }));
+      return pino(
+        base,
+        pretty({ sync: true, colorize: true, ignore: 'pid,hostname,svc', destination: options.destination ?? 1 }),
+      );
     } catch {
       // Not installed (production image): fall back to JSON.
     }

@@ -23,8 +23,20 @@ import { startDiscovery, type DiscoveryService } from '../discovery/service.js';
 import { bootSteps, phaseOf, type BootContext } from '../firstboot/boot-steps.js';
 import { runSteps } from '../firstboot/steps.js';
 import { NodeState } from '../node/node-state.js';
-import { nodeStateFile, persistNodeState, readPersistedNodeState, type NodeStatePersistence } from '../node/persisted-state.js';
-import { ESP_MOUNT_UNIT, ESP_MOUNTPOINT, describeEsp, espStatus, mountedIsBootEsp, type EspStatus } from '../firstboot/esp.js';
+import {
+  nodeStateFile,
+  persistNodeState,
+  readPersistedNodeState,
+  type NodeStatePersistence,
+} from '../node/persisted-state.js';
+import {
+  ESP_MOUNT_UNIT,
+  ESP_MOUNTPOINT,
+  describeEsp,
+  espStatus,
+  mountedIsBootEsp,
+  type EspStatus,
+} from '../firstboot/esp.js';
 import { startConsoleBanner } from '../firstboot/console/start-banner.js';
 import { DEFAULT_API, DEFAULT_BANNER_TTYS, fleetCandidates, type AgentOptions } from './options.js';
 import { describeFleetProblem, watchFleetConfig, type FleetConfigStatus } from './fleet-config-watch.js';
@@ -78,7 +90,10 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   // ---- the API: up from the start (health route), on the fleet config's address once known
   let api: { server: ApiServer; bind: string; port: number } | undefined;
   let apiProblem: string | undefined;
-  const wantedApi = () => ({ bind: config?.api.bind ?? DEFAULT_API.bind, port: options.apiPort ?? config?.api.port ?? DEFAULT_API.port });
+  const wantedApi = () => ({
+    bind: config?.api.bind ?? DEFAULT_API.bind,
+    port: options.apiPort ?? config?.api.port ?? DEFAULT_API.port,
+  });
   const apiDeps = {
     version: PACKAGE_VERSION,
     nodeId: () => ctx.identity?.nodeId ?? '',
@@ -91,7 +106,10 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     const want = wantedApi();
     if (api && api.bind === want.bind && api.port === want.port) return;
     if (api) {
-      log.info({ from: `${api.bind}:${api.port}`, to: `${want.bind}:${want.port}` }, 'API: moving to the address of the fleet config');
+      log.info(
+        { from: `${api.bind}:${api.port}`, to: `${want.bind}:${want.port}` },
+        'API: moving to the address of the fleet config',
+      );
       await api.server.close();
       api = undefined;
     }
@@ -106,7 +124,8 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
         signal,
         onFailure: (err, attempt, pause) => {
           apiProblem = `${errorMessage(err)} (trying again)`;
-          if (attempt <= 3 || attempt % 10 === 0) log.error({ err: errorMessage(err), attempt, retryInMs: pause }, 'API: cannot listen; trying again');
+          if (attempt <= 3 || attempt % 10 === 0)
+            log.error({ err: errorMessage(err), attempt, retryInMs: pause }, 'API: cannot listen; trying again');
         },
       },
     );
@@ -119,7 +138,12 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
         devices: options.bannerTtys ?? DEFAULT_BANNER_TTYS,
         log,
         state,
-        context: () => ({ inventory: ctx.inventory, identity: ctx.identity, apiPort: wantedApi().port, ...(apiProblem ? { apiProblem } : {}) }),
+        context: () => ({
+          inventory: ctx.inventory,
+          identity: ctx.identity,
+          apiPort: wantedApi().port,
+          ...(apiProblem ? { apiProblem } : {}),
+        }),
       })
     : undefined;
 
@@ -136,11 +160,17 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     const file = nodeStateFile(options.dataDir);
     try {
       const before = await readPersistedNodeState(file);
-      if (before) log.info({ was: before.snapshot.state, clusterId: before.snapshot.clusterId, at: before.updatedAt }, `state before this start: ${before.snapshot.state}`);
+      if (before)
+        log.info(
+          { was: before.snapshot.state, clusterId: before.snapshot.clusterId, at: before.updatedAt },
+          `state before this start: ${before.snapshot.state}`,
+        );
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'the persisted node state cannot be read; it is written anew');
     }
-    persistence = persistNodeState(state, file, { onError: (err) => log.warn({ err: errorMessage(err), file }, 'cannot write the node state') });
+    persistence = persistNodeState(state, file, {
+      onError: (err) => log.warn({ err: errorMessage(err), file }, 'cannot write the node state'),
+    });
   };
 
   // ---- the boot steps
@@ -171,11 +201,25 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   let lastDetail = '';
   const onFleetStatus = async (s: FleetConfigStatus): Promise<void> => {
     if (s.kind === 'loaded') return;
-    const esp = s.kind === 'missing' && s.looked.some((p) => p.startsWith(`${ESP_MOUNTPOINT}/`)) ? await host.espStatus() : undefined;
-    if (esp?.location && esp.present && !esp.mountedFrom && options.applyHost && performance.now() - lastMountAttempt > ESP_MOUNT_RETRY_MS) {
+    const esp =
+      s.kind === 'missing' && s.looked.some((p) => p.startsWith(`${ESP_MOUNTPOINT}/`))
+        ? await host.espStatus()
+        : undefined;
+    if (
+      esp?.location &&
+      esp.present &&
+      !esp.mountedFrom &&
+      options.applyHost &&
+      performance.now() - lastMountAttempt > ESP_MOUNT_RETRY_MS
+    ) {
       lastMountAttempt = performance.now();
-      log.info({ partuuid: esp.location.partuuid }, `EFI partition ${describeEsp(esp.location)} is there but not mounted: starting ${ESP_MOUNT_UNIT}`);
-      await host.startUnit(ESP_MOUNT_UNIT).catch((err: unknown) => log.warn({ err: errorMessage(err) }, `cannot start ${ESP_MOUNT_UNIT}`));
+      log.info(
+        { partuuid: esp.location.partuuid },
+        `EFI partition ${describeEsp(esp.location)} is there but not mounted: starting ${ESP_MOUNT_UNIT}`,
+      );
+      await host
+        .startUnit(ESP_MOUNT_UNIT)
+        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, `cannot start ${ESP_MOUNT_UNIT}`));
     }
     const { state: name, detail } = describeFleetProblem(s, esp);
     if (detail !== lastDetail) {
@@ -188,10 +232,20 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   const logEsp = async (): Promise<void> => {
     const esp = await host.espStatus();
     if (!esp.location) return void log.info('EFI partition: not named by the boot loader or the kernel command line');
-    const fields = { partuuid: esp.location.partuuid, source: esp.location.source, present: esp.present, mountedFrom: esp.mountedFrom ?? null };
-    if (!esp.mountedFrom) return void log.info(fields, `EFI partition: ${describeEsp(esp.location)}, not mounted at ${ESP_MOUNTPOINT} yet`);
-    if (await host.mountedIsBootEsp(esp)) return void log.info(fields, `EFI partition: ${describeEsp(esp.location)}, mounted at ${ESP_MOUNTPOINT}`);
-    log.warn(fields, `${ESP_MOUNTPOINT} holds ${esp.mountedFrom}, not the EFI partition this node booted from (${describeEsp(esp.location)})`);
+    const fields = {
+      partuuid: esp.location.partuuid,
+      source: esp.location.source,
+      present: esp.present,
+      mountedFrom: esp.mountedFrom ?? null,
+    };
+    if (!esp.mountedFrom)
+      return void log.info(fields, `EFI partition: ${describeEsp(esp.location)}, not mounted at ${ESP_MOUNTPOINT} yet`);
+    if (await host.mountedIsBootEsp(esp))
+      return void log.info(fields, `EFI partition: ${describeEsp(esp.location)}, mounted at ${ESP_MOUNTPOINT}`);
+    log.warn(
+      fields,
+      `${ESP_MOUNTPOINT} holds ${esp.mountedFrom}, not the EFI partition this node booted from (${describeEsp(esp.location)})`,
+    );
   };
 
   const discovering = (async (): Promise<DiscoveryService | undefined> => {
@@ -201,7 +255,8 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     watch = watchFleetConfig({ candidates, pollMs: options.fleetPollMs ?? 2000, onStatus: onFleetStatus });
     const loaded = await watch.loaded.catch(() => undefined);
     if (!loaded || signal.aborted) return undefined;
-    if (loaded.tooOpen) log.warn({ file: loaded.path }, 'fleet config is readable by other users; it holds secrets: chmod 600 it');
+    if (loaded.tooOpen)
+      log.warn({ file: loaded.path }, 'fleet config is readable by other users; it holds secrets: chmod 600 it');
     config = loaded.config;
     log.info({ fleet: config.name, fleetId: fleetId(config.key), file: loaded.path }, 'fleet config loaded');
     state.set({ state: 'booting' });
@@ -213,7 +268,21 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     if (!api || !identity || signal.aborted) return undefined;
     const port = api.server.port;
     const d = await retryUntilDone(
-      () => startDiscovery(discoveryOptions({ config: cfg, nodeId: identity.nodeId, hostname: identity.hostname, dataDir: options.dataDir, interfaces: options.interfaces, state, log }, port)),
+      () =>
+        startDiscovery(
+          discoveryOptions(
+            {
+              config: cfg,
+              nodeId: identity.nodeId,
+              hostname: identity.hostname,
+              dataDir: options.dataDir,
+              interfaces: options.interfaces,
+              state,
+              log,
+            },
+            port,
+          ),
+        ),
       { signal, onFailure: blocked('discovery') },
     );
     if (!d) return undefined;

@@ -27,7 +27,10 @@ export const liveFleetConfigReaders: FleetConfigReaders = { exists: existsSync, 
  * The first candidate that exists decides: a broken file on the EFI partition is reported,
  * never silently passed over for the next candidate.
  */
-export async function readFleetConfigStatus(candidates: readonly string[], read: FleetConfigReaders = liveFleetConfigReaders): Promise<FleetConfigStatus> {
+export async function readFleetConfigStatus(
+  candidates: readonly string[],
+  read: FleetConfigReaders = liveFleetConfigReaders,
+): Promise<FleetConfigStatus> {
   for (const path of candidates) {
     if (!read.exists(path)) continue;
     try {
@@ -53,14 +56,20 @@ function espWords(esp: EspStatus | undefined): string | undefined {
 }
 
 /** State and the sentence for banner, health route and log of a fleet config that is not loaded. */
-export function describeFleetProblem(s: Exclude<FleetConfigStatus, { kind: 'loaded' }>, esp?: EspStatus): { state: NodeStateName; detail: string } {
+export function describeFleetProblem(
+  s: Exclude<FleetConfigStatus, { kind: 'loaded' }>,
+  esp?: EspStatus,
+): { state: NodeStateName; detail: string } {
   if (s.kind === 'invalid') {
     const e = s.error;
     const what =
       e instanceof ValidationError
         ? e.issues.map((i) => `${i.path}: ${i.message}`).join('; ')
         : errorMessage(e).replace(/\s*Create one with .*$/, '');
-    return { state: 'bad-fleet-config', detail: `${s.path}: ${what}. Fix the file (check it with 'nucmesh fleet check FILE'); the node goes on by itself` };
+    return {
+      state: 'bad-fleet-config',
+      detail: `${s.path}: ${what}. Fix the file (check it with 'nucmesh fleet check FILE'); the node goes on by itself`,
+    };
   }
   const onEsp = s.looked.some((p) => p.startsWith(`${ESP_MOUNTPOINT}/`));
   const espNote = onEsp ? espWords(esp) : undefined;

@@ -28,7 +28,10 @@ export interface NodeDiscoveryOptions {
 }
 
 /** The discovery service's options for this node, advertising the API on `apiPort`. */
-export function discoveryOptions(o: Omit<NodeDiscoveryOptions, 'apiPort' | 'version'>, apiPort: number): DiscoveryOptions {
+export function discoveryOptions(
+  o: Omit<NodeDiscoveryOptions, 'apiPort' | 'version'>,
+  apiPort: number,
+): DiscoveryOptions {
   return {
     nodeId: o.nodeId,
     hostname: o.hostname,

@@ -23,7 +23,12 @@ export const HealthResponse = Type.Object(
 export type HealthResponse = Static<typeof HealthResponse>;
 
 export const HeartbeatRequest = Type.Object(
-  { nonce: Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$', description: 'a random base64url nonce of 16 to 64 characters' }) },
+  {
+    nonce: Type.String({
+      pattern: '^[A-Za-z0-9_-]{16,64}$',
+      description: 'a random base64url nonce of 16 to 64 characters',
+    }),
+  },
   { additionalProperties: false },
 );
 export type HeartbeatRequest = Static<typeof HeartbeatRequest>;

@@ -12,7 +12,11 @@ export async function startApiServer(app: FastifyInstance, host: string, port: n
   try {
     await app.listen({ host, port });
   } catch (e) {
-    throw new NucmeshError('E_API_LISTEN', `cannot listen on ${host}:${port} for the API: ${(e as Error).message}; set api.port or --api-port to a free port`, { data: { host, port }, cause: e });
+    throw new NucmeshError(
+      'E_API_LISTEN',
+      `cannot listen on ${host}:${port} for the API: ${(e as Error).message}; set api.port or --api-port to a free port`,
+      { data: { host, port }, cause: e },
+    );
   }
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : port;

@@ -30,7 +30,10 @@ export function parseOptions<O extends OptionSpec>(
   options: O,
   argv: string[],
   allowPositionals = false,
-): { values: Record<string, string | boolean | string[] | boolean[] | undefined> & { help?: boolean }; positionals: string[] } {
+): {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined> & { help?: boolean };
+  positionals: string[];
+} {
   try {
     const parsed = parseArgs({
       args: argv,
@@ -50,7 +53,9 @@ export function intOption(command: string, name: string, raw: unknown, min: numb
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`nucmesh ${command}: --${name} must be a whole number from ${min} to ${max}, got '${String(raw)}'`);
+    throw new UsageError(
+      `nucmesh ${command}: --${name} must be a whole number from ${min} to ${max}, got '${String(raw)}'`,
+    );
   }
   return n;
 }

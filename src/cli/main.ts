@@ -7,7 +7,6 @@ import { isNucmeshError } from '../errors.js';
 import { write, type Io } from './command.js';
 import { commands } from './commands/index.js';
 
-
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return `nucmesh ${PACKAGE_VERSION}: turns fresh mini PCs into a self-assembling k3s cluster.
@@ -39,7 +38,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const command = commands.find((c) => c.name === first);
   if (!command) {
-    write(io.stderr, `nucmesh: unknown command '${first}'. Commands: ${commands.map((c) => c.name).join(', ')}. See 'nucmesh --help'.`);
+    write(
+      io.stderr,
+      `nucmesh: unknown command '${first}'. Commands: ${commands.map((c) => c.name).join(', ')}. See 'nucmesh --help'.`,
+    );
     return 2;
   }
   try {
@@ -49,7 +51,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       write(io.stderr, `nucmesh ${command.name}: ${e.message.replace(new RegExp(`^nucmesh ${command.name}: `), '')}`);
       return e.exitCode;
     }
-    write(io.stderr, `nucmesh ${command.name}: internal error (a bug; please report it with this trace):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    write(
+      io.stderr,
+      `nucmesh ${command.name}: internal error (a bug; please report it with this trace):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+    );
     return 1;
   }
 }

@@ -60,7 +60,9 @@ export const K3sConfigSchema = Type.Object(
     /** Extra `k3s agent` flags. */
     agentArgs: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     /** Extra node labels on top of the hardware labels. */
-    nodeLabels: Type.Record(Type.String({ minLength: 1, maxLength: 253 }), Type.String({ maxLength: 63 }), { default: {} }),
+    nodeLabels: Type.Record(Type.String({ minLength: 1, maxLength: 253 }), Type.String({ maxLength: 63 }), {
+      default: {},
+    }),
     /** Extra subject alternative names for the API server certificate. */
     tlsSans: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     clusterCidr: Type.String({ default: '10.42.0.0/16' }),
@@ -72,7 +74,9 @@ export const K3sConfigSchema = Type.Object(
 export const SshConfigSchema = Type.Object(
   {
     /** OpenSSH public keys allowed to log in as root; empty means no SSH at all. */
-    authorizedKeys: Type.Array(Type.String({ pattern: '^(ssh|ecdsa|sk)-[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$' }), { default: [] }),
+    authorizedKeys: Type.Array(Type.String({ pattern: '^(ssh|ecdsa|sk)-[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$' }), {
+      default: [],
+    }),
   },
   { additionalProperties: false },
 );

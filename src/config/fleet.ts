@@ -27,7 +27,8 @@ function typeboxIssues(doc: unknown): ValidationIssue[] {
     const path = err.path || '/';
     let message: string;
     if (err.type === ValueErrorType.ObjectAdditionalProperties) message = 'unknown key';
-    else if (err.type === ValueErrorType.ObjectRequiredProperty) message = `required${err.schema.description ? `: ${err.schema.description}` : ''}`;
+    else if (err.type === ValueErrorType.ObjectRequiredProperty)
+      message = `required${err.schema.description ? `: ${err.schema.description}` : ''}`;
     else if (err.schema.description) message = `expected ${err.schema.description}`;
     else message = err.message.replace(/^Expected/, 'expected');
     // A required property that is missing is also reported as a type error at the same path.
@@ -40,9 +41,12 @@ function typeboxIssues(doc: unknown): ValidationIssue[] {
 
 function semanticIssues(cfg: FleetConfig): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  if (cfg.servers % 2 === 0) issues.push({ path: '/servers', message: `expected an odd number of servers for etcd quorum, got ${cfg.servers}` });
-  if (Buffer.from(cfg.key, 'base64').length !== 32) issues.push({ path: '/key', message: 'expected 32 bytes of base64' });
-  if (cfg.api.tokens.reader === cfg.api.tokens.admin) issues.push({ path: '/api/tokens/reader', message: 'the reader and admin tokens must differ' });
+  if (cfg.servers % 2 === 0)
+    issues.push({ path: '/servers', message: `expected an odd number of servers for etcd quorum, got ${cfg.servers}` });
+  if (Buffer.from(cfg.key, 'base64').length !== 32)
+    issues.push({ path: '/key', message: 'expected 32 bytes of base64' });
+  if (cfg.api.tokens.reader === cfg.api.tokens.admin)
+    issues.push({ path: '/api/tokens/reader', message: 'the reader and admin tokens must differ' });
   return issues;
 }
 
@@ -84,10 +88,14 @@ export async function loadFleetConfig(path: string): Promise<LoadedFleetConfig> 
     text = await fs.readFile(path, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new NucmeshError('E_FLEET_READ', `cannot read fleet config ${path}: ${code ?? String(cause)}. Create one with 'nucmesh fleet init ${path}'.`, {
-      data: { path },
-      cause,
-    });
+    throw new NucmeshError(
+      'E_FLEET_READ',
+      `cannot read fleet config ${path}: ${code ?? String(cause)}. Create one with 'nucmesh fleet init ${path}'.`,
+      {
+        data: { path },
+        cause,
+      },
+    );
   }
   const config = parseFleetConfig(text, `fleet config ${path}`);
   return { config, path, tooOpen: (mode & 0o077) !== 0 };
@@ -125,7 +133,8 @@ export async function writeNewFleetConfig(path: string, name: string): Promise<F
     handle = await fs.open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const hint = code === 'EEXIST' ? 'it already exists; remove it first or choose another path' : String(code ?? cause);
+    const hint =
+      code === 'EEXIST' ? 'it already exists; remove it first or choose another path' : String(code ?? cause);
     throw new NucmeshError('E_FLEET_WRITE', `cannot create fleet config ${path}: ${hint}`, { data: { path }, cause });
   }
   try {

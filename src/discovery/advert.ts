@@ -45,7 +45,10 @@ export function advertToTxt(a: AdvertFields & { signature?: string }): Record<st
  * keys are case-insensitive and only the first occurrence counts; strings without `=` are
  * boolean attributes and ignored here. Oversized strings are an issue, not a crash.
  */
-export function parseTxtStrings(strings: readonly (Buffer | string)[]): { txt: Record<string, string>; issues: ValidationIssue[] } {
+export function parseTxtStrings(strings: readonly (Buffer | string)[]): {
+  txt: Record<string, string>;
+  issues: ValidationIssue[];
+} {
   const txt: Record<string, string> = {};
   const issues: ValidationIssue[] = [];
   let total = 0;
@@ -84,17 +87,28 @@ export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
   const g = need(txt, 'g', issues);
   const sig = need(txt, 'sig', issues);
   const kp = txt['kp'];
-  if (v !== undefined && v !== String(PROTOCOL_VERSION)) issues.push({ path: '/txt/v', message: `expected protocol version ${PROTOCOL_VERSION}, got '${v.slice(0, 16)}'` });
-  if (id !== undefined && !NODE_ID.test(id)) issues.push({ path: '/txt/id', message: 'expected a node ID (lowercase letters, digits, dashes; at most 63)' });
-  if (fl !== undefined && !FLEET_ID.test(fl)) issues.push({ path: '/txt/fl', message: 'expected a fleet ID (16 hex digits)' });
-  if (st !== undefined && !isNodeState(st)) issues.push({ path: '/txt/st', message: `expected a node state, got '${st.slice(0, 16)}'` });
-  if (!CLUSTER_ID.test(cl)) issues.push({ path: '/txt/cl', message: 'expected a cluster ID (lowercase letters, digits, dashes; at most 64) or empty' });
-  if (g !== undefined && !DECIMAL.test(g)) issues.push({ path: '/txt/g', message: 'expected a generation (a whole number)' });
-  if (sig !== undefined && !SIGNATURE.test(sig)) issues.push({ path: '/txt/sig', message: 'expected a base64url HMAC-SHA256 (43 characters)' });
+  if (v !== undefined && v !== String(PROTOCOL_VERSION))
+    issues.push({ path: '/txt/v', message: `expected protocol version ${PROTOCOL_VERSION}, got '${v.slice(0, 16)}'` });
+  if (id !== undefined && !NODE_ID.test(id))
+    issues.push({ path: '/txt/id', message: 'expected a node ID (lowercase letters, digits, dashes; at most 63)' });
+  if (fl !== undefined && !FLEET_ID.test(fl))
+    issues.push({ path: '/txt/fl', message: 'expected a fleet ID (16 hex digits)' });
+  if (st !== undefined && !isNodeState(st))
+    issues.push({ path: '/txt/st', message: `expected a node state, got '${st.slice(0, 16)}'` });
+  if (!CLUSTER_ID.test(cl))
+    issues.push({
+      path: '/txt/cl',
+      message: 'expected a cluster ID (lowercase letters, digits, dashes; at most 64) or empty',
+    });
+  if (g !== undefined && !DECIMAL.test(g))
+    issues.push({ path: '/txt/g', message: 'expected a generation (a whole number)' });
+  if (sig !== undefined && !SIGNATURE.test(sig))
+    issues.push({ path: '/txt/sig', message: 'expected a base64url HMAC-SHA256 (43 characters)' });
   let k3sPort: number | undefined;
   if (kp !== undefined) {
     k3sPort = DECIMAL.test(kp) ? Number(kp) : NaN;
-    if (!(k3sPort >= 1 && k3sPort <= 65535)) issues.push({ path: '/txt/kp', message: 'expected a port from 1 to 65535' });
+    if (!(k3sPort >= 1 && k3sPort <= 65535))
+      issues.push({ path: '/txt/kp', message: 'expected a port from 1 to 65535' });
   }
   if (issues.length > 0) throw new ValidationError('advert', issues);
   const advert: SignedAdvert = {

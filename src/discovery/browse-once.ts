@@ -41,7 +41,12 @@ export function listingOf(svc: ResolvedService, fleet: FleetView): PeerListing {
   return listing;
 }
 
-export async function browseOnce(opts: { seconds: number; fleet: FleetView; interfaces: string[]; readInterfaces?: () => InterfaceMap }): Promise<{ peers: PeerListing[]; interfaces: string[] }> {
+export async function browseOnce(opts: {
+  seconds: number;
+  fleet: FleetView;
+  interfaces: string[];
+  readInterfaces?: () => InterfaceMap;
+}): Promise<{ peers: PeerListing[]; interfaces: string[] }> {
   const browser = new ServiceBrowser({ maxQueryIntervalMs: 4000 });
   browser.on('error', () => undefined);
   const ifaces = selectInterfaces((opts.readInterfaces ?? os.networkInterfaces)(), opts.interfaces);

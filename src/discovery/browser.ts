@@ -54,7 +54,10 @@ export type QueryExtrasHook = (records: Answer[], iface: string) => boolean;
 
 const PTR_NAME = SERVICE_DOMAIN;
 const LPTR = PTR_NAME.toLowerCase();
-/** At most this many known answers per query (in packets of one MTU each); the rest is left out (a few extra answers). */
+/**
+ * At most this many known answers per query (in packets of one MTU each); the rest is left out
+ * (a few extra answers).
+ */
 const MAX_KNOWN_ANSWERS = 120;
 
 interface QueryState {
@@ -96,7 +99,11 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
 
   constructor(opts: BrowserOptions = {}) {
     super();
-    this.#opts = { maxQueryIntervalMs: opts.maxQueryIntervalMs ?? 3_600_000, tickMs: opts.tickMs ?? 250, ...(opts.port !== undefined ? { port: opts.port } : {}) };
+    this.#opts = {
+      maxQueryIntervalMs: opts.maxQueryIntervalMs ?? 3_600_000,
+      tickMs: opts.tickMs ?? 250,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+    };
     this.limiter = new SourceRateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
     this.#onQueryExtras = opts.onQueryExtras;
     this.cache = new DnsCache();
@@ -197,13 +204,20 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
         if (ours) this.emit('instance-query', lname, handled);
       }
       if (lname === LPTR && (q.type === 'PTR' || (q.type as string) === 'ANY')) {
-        const ours = new Set(this.cache.knownAnswers(LPTR, 'PTR', iface.name).map((r) => `${r.lname}|PTR|${r.dataKey}`));
+        const ours = new Set(
+          this.cache.knownAnswers(LPTR, 'PTR', iface.name).map((r) => `${r.lname}|PTR|${r.dataKey}`),
+        );
         const theirs = [...known].filter((k) => k.startsWith(`${LPTR}|PTR|`));
         const st = this.#ptrQuery.get(iface.name);
         // A truncated query (TC) continues its known answers in later packets: we cannot
         // tell what it covers, so it never stands in for ours.
         const truncated = ((packet.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0;
-        if (st && !truncated && foreignQueryCoversOurs(theirs, ours) && st.nextAt - performance.now() < st.intervalMs / 2) {
+        if (
+          st &&
+          !truncated &&
+          foreignQueryCoversOurs(theirs, ours) &&
+          st.nextAt - performance.now() < st.intervalMs / 2
+        ) {
           st.nextAt = performance.now() + st.intervalMs;
         }
       }
@@ -281,7 +295,8 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
       const sig = JSON.stringify([svc.host, svc.port, svc.txt.map((b) => b.toString('base64')), svc.addresses]);
       if (prev?.sig === sig) continue;
       this.#resolved.set(key, { svc, sig });
-      if (svc.addresses.length === 0 && !this.#resolving.has(key)) this.#resolving.set(key, { attempts: 0, nextAt: performance.now() + 50 });
+      if (svc.addresses.length === 0 && !this.#resolving.has(key))
+        this.#resolving.set(key, { attempts: 0, nextAt: performance.now() + 50 });
       this.emit('service', svc);
     }
   }
@@ -289,7 +304,8 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
   #resolve(key: string): ResolvedService | undefined {
     const ptrs = [...this.cache.records()].filter((r) => r.type === 'PTR' && r.dataKey === key);
     if (ptrs.length === 0) return undefined;
-    const latest = (rs: CachedRecord[]): CachedRecord | undefined => rs.reduce<CachedRecord | undefined>((a, r) => (!a || r.receivedAt >= a.receivedAt ? r : a), undefined);
+    const latest = (rs: CachedRecord[]): CachedRecord | undefined =>
+      rs.reduce<CachedRecord | undefined>((a, r) => (!a || r.receivedAt >= a.receivedAt ? r : a), undefined);
     const srv = latest(this.cache.find(key, 'SRV'));
     const txt = latest(this.cache.find(key, 'TXT'));
     if (!srv || !txt) return undefined;
@@ -299,7 +315,14 @@ export class ServiceBrowser extends EventEmitter<BrowserEvents> {
       .map((r) => ({ address: r.data as string, iface: r.iface }))
       .sort((a, b) => (a.iface + a.address).localeCompare(b.iface + b.address));
     const first = ptrs[0] as CachedRecord;
-    return { key, instance: instanceLabel(first.data as string), host: target, port, txt: txt.data as Buffer[], addresses };
+    return {
+      key,
+      instance: instanceLabel(first.data as string),
+      host: target,
+      port,
+      txt: txt.data as Buffer[],
+      addresses,
+    };
   }
 }
 

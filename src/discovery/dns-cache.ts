@@ -95,13 +95,15 @@ export class DnsCache {
   /** The SRV targets we hold; only their A/AAAA records are cached. */
   #targets(): Set<string> {
     const s = new Set<string>();
-    for (const r of this.#records.values()) if (r.type === 'SRV') s.add((r.data as { target: string }).target.toLowerCase());
+    for (const r of this.#records.values())
+      if (r.type === 'SRV') s.add((r.data as { target: string }).target.toLowerCase());
     return s;
   }
 
   #instancesOfHost(lhost: string): string[] {
     const out: string[] = [];
-    for (const r of this.#records.values()) if (r.type === 'SRV' && (r.data as { target: string }).target.toLowerCase() === lhost) out.push(r.lname);
+    for (const r of this.#records.values())
+      if (r.type === 'SRV' && (r.data as { target: string }).target.toLowerCase() === lhost) out.push(r.lname);
     return out;
   }
 
@@ -129,7 +131,8 @@ export class DnsCache {
       if (!d) continue;
       if (type === 'PTR' && !isInstanceName(d.dataKey)) continue;
       const key = `${iface}|${lname}|${type}|${d.dataKey}`;
-      const affected = type === 'PTR' ? [d.dataKey] : type === 'A' || type === 'AAAA' ? this.#instancesOfHost(lname) : [lname];
+      const affected =
+        type === 'PTR' ? [d.dataKey] : type === 'A' || type === 'AAAA' ? this.#instancesOfHost(lname) : [lname];
       if (ttl === 0) {
         // Goodbye (§10.1): forget the record now.
         if (this.#records.delete(key)) {
@@ -143,7 +146,14 @@ export class DnsCache {
       if ((a as { flush?: boolean }).flush) {
         // Cache-flush (§10.2): other data for this name/type from more than 1 s ago is stale.
         for (const [k, r] of this.#records) {
-          if (r.lname === lname && r.type === type && r.iface === iface && r.dataKey !== d.dataKey && now - r.receivedAt > 1000) this.#records.delete(k);
+          if (
+            r.lname === lname &&
+            r.type === type &&
+            r.iface === iface &&
+            r.dataKey !== d.dataKey &&
+            now - r.receivedAt > 1000
+          )
+            this.#records.delete(k);
         }
       }
       const existing = this.#records.get(key);

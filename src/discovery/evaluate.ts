@@ -36,12 +36,42 @@ export function evaluateService(svc: ResolvedService, fleet: FleetView): Evaluat
     if (issues.length > 0) throw new Error(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     advert = advertFromTxt(txt);
   } catch (e) {
-    return { ...base, fleetMatches: false, verified: false, verdict: 'invalid', problem: errorMessage(e).replace(/\n\s*/g, ' ') };
+    return {
+      ...base,
+      fleetMatches: false,
+      verified: false,
+      verdict: 'invalid',
+      problem: errorMessage(e).replace(/\n\s*/g, ' '),
+    };
   }
   const fleetMatches = fleet.fleetId !== undefined && advert.fleetId === fleet.fleetId;
-  if (fleet.fleetId !== undefined && !fleetMatches) return { ...base, advert, fleetMatches, verified: false, verdict: 'other-fleet', problem: `fleet ID ${advert.fleetId} is not ours` };
-  if (!fleet.key) return { ...base, advert, fleetMatches, verified: false, verdict: 'unverified', problem: 'no fleet key to verify with' };
+  if (fleet.fleetId !== undefined && !fleetMatches)
+    return {
+      ...base,
+      advert,
+      fleetMatches,
+      verified: false,
+      verdict: 'other-fleet',
+      problem: `fleet ID ${advert.fleetId} is not ours`,
+    };
+  if (!fleet.key)
+    return {
+      ...base,
+      advert,
+      fleetMatches,
+      verified: false,
+      verdict: 'unverified',
+      problem: 'no fleet key to verify with',
+    };
   const verified = verifyAdvert(fleet.key, svc.instance, advert, advert.signature);
-  if (!verified) return { ...base, advert, fleetMatches, verified, verdict: 'bad-signature', problem: 'signature does not verify with the fleet key' };
+  if (!verified)
+    return {
+      ...base,
+      advert,
+      fleetMatches,
+      verified,
+      verdict: 'bad-signature',
+      problem: 'signature does not verify with the fleet key',
+    };
   return { ...base, advert, fleetMatches, verified, verdict: 'ok' };
 }

@@ -33,7 +33,11 @@ export class GenerationCounter {
     let current = 0;
     if (doc !== undefined) {
       if (doc.version !== 1 || !Number.isSafeInteger(doc.generation) || doc.generation < 0) {
-        throw new NucmeshError('E_STATE_CORRUPT', `${file}: /generation must be a whole number ≥ 0; move the file away only if this node's adverts may start again from 0`, { data: { file } });
+        throw new NucmeshError(
+          'E_STATE_CORRUPT',
+          `${file}: /generation must be a whole number ≥ 0; move the file away only if this node's adverts may start again from 0`,
+          { data: { file } },
+        );
       }
       current = doc.generation;
     }

@@ -28,7 +28,10 @@ export function peerHost(peer: Pick<Peer, 'addresses'>): string | undefined {
   return address?.includes(':') ? `[${address}]` : address;
 }
 
-export function createHeartbeatClient(opts: HeartbeatClientOptions): { probe(peer: Peer): Promise<ProbeOutcome>; close(): void } {
+export function createHeartbeatClient(opts: HeartbeatClientOptions): {
+  probe(peer: Peer): Promise<ProbeOutcome>;
+  close(): void;
+} {
   // HTTP keep-alive between probes; TCP keep-alive probes only after 60 s idle (1 s would send one every second).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 60_000 });
   return {
@@ -47,9 +50,20 @@ export function createHeartbeatClient(opts: HeartbeatClientOptions): { probe(pee
           if (outcome !== 'alive') opts.onFailure?.(peer, reason);
           resolve(outcome);
         };
-        const failed = (code: string | undefined): void => finish(code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' ? 'dead' : 'unknown', code ?? 'error');
+        const failed = (code: string | undefined): void =>
+          finish(
+            code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' ? 'dead' : 'unknown',
+            code ?? 'error',
+          );
         const req = http.request(
-          { host, port: peer.port, method: 'POST', path: '/v1/heartbeat', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          {
+            host,
+            port: peer.port,
+            method: 'POST',
+            path: '/v1/heartbeat',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
           (res) => {
             let text = '';
             res.setEncoding('utf8');
@@ -58,7 +72,8 @@ export function createHeartbeatClient(opts: HeartbeatClientOptions): { probe(pee
               if (text.length > 4096) req.destroy();
             });
             res.on('end', () => {
-              if (res.statusCode !== 200) return finish(res.statusCode === 503 ? 'dead' : 'unknown', `HTTP ${res.statusCode}`);
+              if (res.statusCode !== 200)
+                return finish(res.statusCode === 503 ? 'dead' : 'unknown', `HTTP ${res.statusCode}`);
               try {
                 const r = JSON.parse(text) as { nodeId?: unknown; generation?: unknown; proof?: unknown };
                 const valid =

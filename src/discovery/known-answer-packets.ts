@@ -10,7 +10,12 @@ import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet';
 /** UDP payload that fits a 1500-byte Ethernet MTU with IPv6 and UDP headers. */
 export const MAX_QUERY_BYTES = 1440;
 
-export function knownAnswerQueries(questions: Question[], answers: Answer[], additionals: Answer[] = [], maxBytes = MAX_QUERY_BYTES): Packet[] {
+export function knownAnswerQueries(
+  questions: Question[],
+  answers: Answer[],
+  additionals: Answer[] = [],
+  maxBytes = MAX_QUERY_BYTES,
+): Packet[] {
   const packets: Packet[] = [];
   let current: Packet = { type: 'query', id: 0, flags: 0, questions, answers: [], additionals };
   for (const a of answers) {

@@ -71,7 +71,16 @@ export interface LivenessOptions {
   tickMs?: number;
 }
 
-export const DEFAULT_LIVENESS = { retryMs: 500, failuresToDown: 2, unknownsToDown: 3, monitors: 3, sweepProbesPerSecond: 0.2, minSweepMs: 30_000, suspicionCooldownMs: 2000, suspicionJitterMs: 1000 } as const;
+export const DEFAULT_LIVENESS = {
+  retryMs: 500,
+  failuresToDown: 2,
+  unknownsToDown: 3,
+  monitors: 3,
+  sweepProbesPerSecond: 0.2,
+  minSweepMs: 30_000,
+  suspicionCooldownMs: 2000,
+  suspicionJitterMs: 1000,
+} as const;
 /** After a suspicion, timed-out probes of the suspect are retried (jittered) for this long. */
 export const SUSPICION_RETRY_WINDOW_MS = 8000;
 /** Heartbeat timeout that goes with DEFAULT_LIVENESS. */
@@ -88,7 +97,14 @@ interface Track {
   lastSuspicionAt: number;
 }
 
-const newTrack = (nextAt: number): Track => ({ nextAt, failures: 0, dead: 0, inFlight: false, lastProbeAt: -Infinity, lastSuspicionAt: -Infinity });
+const newTrack = (nextAt: number): Track => ({
+  nextAt,
+  failures: 0,
+  dead: 0,
+  inFlight: false,
+  lastProbeAt: -Infinity,
+  lastSuspicionAt: -Infinity,
+});
 
 /** The K ring successors of `self` among `ids` (which may include self). */
 export function ringSuccessors(self: string, ids: readonly string[], k: number): string[] {
@@ -154,7 +170,14 @@ export class LivenessMonitor {
       t = newTrack(Infinity);
       this.#tracks.set(nodeId, t);
     }
-    const at = suspicionProbeAt(now, t.lastSuspicionAt, t.inFlight, this.#opts.suspicionCooldownMs, this.#opts.suspicionJitterMs, random);
+    const at = suspicionProbeAt(
+      now,
+      t.lastSuspicionAt,
+      t.inFlight,
+      this.#opts.suspicionCooldownMs,
+      this.#opts.suspicionJitterMs,
+      random,
+    );
     if (at === undefined) return;
     t.lastSuspicionAt = now;
     t.nextAt = Math.min(t.nextAt, at);
@@ -164,7 +187,13 @@ export class LivenessMonitor {
     const live = this.#table.list();
     const dormant = this.#table.dormant();
     const all = [...live, ...dormant];
-    const mine = new Set(ringSuccessors(this.#opts.selfNodeId, all.map((p) => p.nodeId), this.#opts.monitors));
+    const mine = new Set(
+      ringSuccessors(
+        this.#opts.selfNodeId,
+        all.map((p) => p.nodeId),
+        this.#opts.monitors,
+      ),
+    );
     const sweep = this.sweepMs(all.length);
     const ids = new Set(all.map((p) => p.nodeId));
     for (const id of this.#tracks.keys()) if (!ids.has(id)) this.#tracks.delete(id);
@@ -187,7 +216,15 @@ export class LivenessMonitor {
       const started = performance.now();
       // Schedule from the tick's clock plus the time the probe took (tests drive `now`).
       const ringPeer = mine.has(peer.nodeId);
-      const done = (r: ProbeOutcome | boolean): void => this.#result(peer, track, r === true ? 'alive' : r === false ? 'dead' : r, interval, ringPeer, now + (performance.now() - started));
+      const done = (r: ProbeOutcome | boolean): void =>
+        this.#result(
+          peer,
+          track,
+          r === true ? 'alive' : r === false ? 'dead' : r,
+          interval,
+          ringPeer,
+          now + (performance.now() - started),
+        );
       void this.#opts.probe(peer).then(done, () => done('unknown'));
     }
   }
@@ -216,7 +253,9 @@ export class LivenessMonitor {
       // While someone's suspicion is fresh, try again soon (jittered): a timeout proves
       // nothing either way, and a killed peer refuses the next attempt.
       const suspicionFresh = now - t.lastSuspicionAt < SUSPICION_RETRY_WINDOW_MS;
-      t.nextAt = suspicionFresh ? now + this.#opts.retryMs + Math.random() * this.#opts.suspicionJitterMs : now + interval * (0.9 + Math.random() * 0.2);
+      t.nextAt = suspicionFresh
+        ? now + this.#opts.retryMs + Math.random() * this.#opts.suspicionJitterMs
+        : now + interval * (0.9 + Math.random() * 0.2);
       return;
     }
     if (outcome === 'alive') {

@@ -44,7 +44,15 @@ export function createNoticeFanout(opts: { timeoutMs: number; retryDelaysMs?: re
       const host = peerHost(peer);
       if (!host) return resolve(false);
       const req = http.request(
-        { host, port: peer.port, method: 'POST', path: '/v1/down-notice', agent, timeout: opts.timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host,
+          port: peer.port,
+          method: 'POST',
+          path: '/v1/down-notice',
+          agent,
+          timeout: opts.timeoutMs,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode === 200));

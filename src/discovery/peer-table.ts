@@ -60,7 +60,15 @@ export type PeerEvents = {
 };
 
 export class PeerTable extends EventEmitter<PeerEvents> {
-  readonly counters: RejectCounters = { otherFleet: 0, badSignature: 0, stale: 0, invalid: 0, tableFull: 0, badNotice: 0, spoofedGoodbye: 0 };
+  readonly counters: RejectCounters = {
+    otherFleet: 0,
+    badSignature: 0,
+    stale: 0,
+    invalid: 0,
+    tableFull: 0,
+    badNotice: 0,
+    spoofedGoodbye: 0,
+  };
   readonly #opts: Required<Omit<PeerTableOptions, 'now'>> & { now: () => number };
   /** Live peers whose mDNS records expired but which answered a heartbeat, so were kept (service.ts). */
   keptAfterExpiry = 0;
@@ -119,13 +127,23 @@ export class PeerTable extends EventEmitter<PeerEvents> {
     const ev = evaluateService(svc, { fleetId: this.#opts.fleetId, key: this.#opts.key });
     const a = ev.advert;
     if (a && a.nodeId === this.#opts.selfNodeId && ev.verdict === 'ok') return; // our own advert
-    const info = { instance: svc.instance, ...(a ? { nodeId: a.nodeId } : {}), ...(ev.problem ? { problem: ev.problem } : {}) };
+    const info = {
+      instance: svc.instance,
+      ...(a ? { nodeId: a.nodeId } : {}),
+      ...(ev.problem ? { problem: ev.problem } : {}),
+    };
     if (ev.verdict === 'invalid' || ev.verdict === 'unverified' || !a) return this.#reject('invalid', info);
     if (ev.verdict === 'other-fleet') return this.#reject('otherFleet', info);
     if (ev.verdict === 'bad-signature') return this.#reject('badSignature', info);
     const seen = this.#generations.get(a.nodeId);
-    if (seen && (a.generation < seen.generation || (a.generation === seen.generation && a.signature !== seen.signature))) {
-      return this.#reject('stale', { ...info, problem: `generation ${a.generation} is older than ${seen.generation} already seen` });
+    if (
+      seen &&
+      (a.generation < seen.generation || (a.generation === seen.generation && a.signature !== seen.signature))
+    ) {
+      return this.#reject('stale', {
+        ...info,
+        problem: `generation ${a.generation} is older than ${seen.generation} already seen`,
+      });
     }
     this.#rememberGeneration(a.nodeId, a.generation, a.signature);
     const peer: Peer = {
@@ -158,7 +176,8 @@ export class PeerTable extends EventEmitter<PeerEvents> {
       return;
     }
     this.#peers.set(a.nodeId, peer);
-    if (JSON.stringify({ ...prev, lastSeen: 0 }) !== JSON.stringify({ ...peer, lastSeen: 0 })) this.emit('peer-changed', peer, prev);
+    if (JSON.stringify({ ...prev, lastSeen: 0 }) !== JSON.stringify({ ...peer, lastSeen: 0 }))
+      this.emit('peer-changed', peer, prev);
   }
 
   #rememberGeneration(nodeId: string, generation: number, signature: string): void {

@@ -5,7 +5,10 @@
  * nobody who needs it and we must still ask ourselves. A browser that has just started
  * (an empty cache) therefore never lets a seasoned browser's query stand in for its own.
  */
-export function foreignQueryCoversOurs(theirKnownAnswers: Iterable<string>, ourKnownAnswers: ReadonlySet<string>): boolean {
+export function foreignQueryCoversOurs(
+  theirKnownAnswers: Iterable<string>,
+  ourKnownAnswers: ReadonlySet<string>,
+): boolean {
   for (const k of theirKnownAnswers) if (!ourKnownAnswers.has(k)) return false;
   return true;
 }

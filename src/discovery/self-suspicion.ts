@@ -26,7 +26,11 @@ export interface SelfSuspicionOptions {
 export const DEFAULT_SELF_SUSPICION: SelfSuspicionOptions = { windowMs: 8000, minPeers: 2, minShare: 0.5 };
 
 /** Whether the recent outcomes say that we, not our peers, are the problem. */
-export function suspectSelf(records: readonly ProbeRecord[], now: number, opts: SelfSuspicionOptions = DEFAULT_SELF_SUSPICION): boolean {
+export function suspectSelf(
+  records: readonly ProbeRecord[],
+  now: number,
+  opts: SelfSuspicionOptions = DEFAULT_SELF_SUSPICION,
+): boolean {
   const probed = new Set<string>();
   const timedOut = new Set<string>();
   for (const r of records) {
@@ -48,7 +52,8 @@ export class ProbeHistory {
 
   record(peer: string, outcome: 'alive' | 'unknown', at: number): void {
     this.#records.push({ peer, outcome, at });
-    while (this.#records.length > 0 && at - (this.#records[0] as ProbeRecord).at > this.#opts.windowMs) this.#records.shift();
+    while (this.#records.length > 0 && at - (this.#records[0] as ProbeRecord).at > this.#opts.windowMs)
+      this.#records.shift();
   }
 
   suspectSelf(now: number): boolean {
@@ -62,7 +67,14 @@ export class ProbeHistory {
  * all heard the same query do not hit the suspect in the same instant. `undefined` = do not
  * probe (one is pending, or we probed it for a suspicion less than `cooldownMs` ago).
  */
-export function suspicionProbeAt(now: number, lastSuspicionProbeAt: number, pending: boolean, cooldownMs: number, jitterMs: number, random: () => number = Math.random): number | undefined {
+export function suspicionProbeAt(
+  now: number,
+  lastSuspicionProbeAt: number,
+  pending: boolean,
+  cooldownMs: number,
+  jitterMs: number,
+  random: () => number = Math.random,
+): number | undefined {
   if (pending || now - lastSuspicionProbeAt < cooldownMs) return undefined;
   return now + random() * jitterMs;
 }

@@ -20,7 +20,11 @@ export interface BootPhase {
 /** The boot sequence, top to bottom. The cluster phases (advertise, decide, join, k3s) come next. */
 export const BOOT_SEQUENCE: readonly BootPhase[] = [
   { phase: 'hardware', purpose: 'what this machine is, read at every start', steps: [inventoryStep] },
-  { phase: 'identity', purpose: 'who this node is: derived once, kept across reboots', steps: [identityStep, nodeSummaryStep] },
+  {
+    phase: 'identity',
+    purpose: 'who this node is: derived once, kept across reboots',
+    steps: [identityStep, nodeSummaryStep],
+  },
   { phase: 'host', purpose: 'the machine itself (only with --apply-host)', steps: [hostnameStep] },
 ];
 

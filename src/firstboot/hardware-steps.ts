@@ -20,7 +20,16 @@ export const inventoryStep = step({
     const inv = await detectInventory(from !== undefined ? { from } : {});
     for (const w of inv.warnings) ctx.log.debug({ warning: w }, `hardware: ${w}`);
     ctx.log.info(
-      { platform: inv.platform, cpu: inv.cpu.model, threads: inv.cpu.threads, memoryBytes: inv.memory.totalBytes, disks: inv.disks.length, nics: inv.nics.filter((n) => !n.virtual).length, warnings: inv.warnings.length, from: from ?? 'live' },
+      {
+        platform: inv.platform,
+        cpu: inv.cpu.model,
+        threads: inv.cpu.threads,
+        memoryBytes: inv.memory.totalBytes,
+        disks: inv.disks.length,
+        nics: inv.nics.filter((n) => !n.virtual).length,
+        warnings: inv.warnings.length,
+        from: from ?? 'live',
+      },
       `hardware: ${inv.platform.model ?? inv.platform.kind}, ${inv.cpu.model ?? 'unknown CPU'}, ${inv.warnings.length} source(s) unreadable`,
     );
     return { inventory: inv };
@@ -34,7 +43,10 @@ export const identityStep = step({
   provides: ['identity'],
   async run(ctx) {
     const identity = await loadOrCreateIdentity(ctx.dataDir, ctx.inventory);
-    ctx.log.info({ nodeId: identity.nodeId, source: identity.source }, `identity: node ID from ${identity.source}, persisted`);
+    ctx.log.info(
+      { nodeId: identity.nodeId, source: identity.source },
+      `identity: node ID from ${identity.source}, persisted`,
+    );
     return { identity };
   },
   async load(ctx) {
@@ -54,7 +66,15 @@ export const nodeSummaryStep = step({
     const serial = inv.system.serial ?? inv.board.serial;
     const id = ctx.identity;
     ctx.log.info(
-      { model, serial, nodeId: id.nodeId, hostname: id.hostname, idSource: id.source, platform: inv.platform.kind, generation: inv.platform.generation },
+      {
+        model,
+        serial,
+        nodeId: id.nodeId,
+        hostname: id.hostname,
+        idSource: id.source,
+        platform: inv.platform.kind,
+        generation: inv.platform.generation,
+      },
       `node ${id.hostname}: ${model}, serial ${serial ?? 'unknown'}, node ID ${id.nodeId}`,
     );
     return {};

@@ -15,7 +15,8 @@ export const hostnameStep = step({
   kind: 'once',
   needs: ['identity'],
   provides: [],
-  skipReason: (ctx) => (ctx.options.applyHost ? undefined : 'not applied (only with --apply-host, as the image service runs)'),
+  skipReason: (ctx) =>
+    ctx.options.applyHost ? undefined : 'not applied (only with --apply-host, as the image service runs)',
   async run(ctx) {
     await (ctx.setHostname ?? applyHostname)(ctx.identity.hostname);
     ctx.log.info({ hostname: ctx.identity.hostname }, `hostname: set to ${ctx.identity.hostname}`);

@@ -13,7 +13,12 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function checkHostname(name: string): string {
   if (!LABEL.test(name)) {
-    throw new ValidationError('hostname', [{ path: '/hostname', message: `'${name}' is not a host name (lowercase letters, digits and inner '-', at most 63)` }]);
+    throw new ValidationError('hostname', [
+      {
+        path: '/hostname',
+        message: `'${name}' is not a host name (lowercase letters, digits and inner '-', at most 63)`,
+      },
+    ]);
   }
   return name;
 }

@@ -87,12 +87,21 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity | unde
   const file = identityFile(dataDir);
   const v = await readJsonFile<unknown>(file);
   if (v === undefined) return undefined;
-  if (!validPersisted(v)) throw new NucmeshError('E_IDENTITY_CORRUPT', `${file} is not a nucmesh identity; move it away to derive the identity afresh`, { data: { file } });
+  if (!validPersisted(v))
+    throw new NucmeshError(
+      'E_IDENTITY_CORRUPT',
+      `${file} is not a nucmesh identity; move it away to derive the identity afresh`,
+      { data: { file } },
+    );
   return fromId(v.nodeId, v.source);
 }
 
 /** The persisted identity, or derive one from the hardware (random when it offers nothing) and persist it. */
-export async function loadOrCreateIdentity(dataDir: string, inv: Inventory, now: () => Date = () => new Date()): Promise<NodeIdentity> {
+export async function loadOrCreateIdentity(
+  dataDir: string,
+  inv: Inventory,
+  now: () => Date = () => new Date(),
+): Promise<NodeIdentity> {
   const existing = await loadIdentity(dataDir);
   if (existing) return existing;
   const identity = deriveIdentity(inv) ?? randomIdentity();

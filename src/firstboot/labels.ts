@@ -13,7 +13,10 @@ const NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** A label value made valid: other characters become '-', runs collapse, ends trimmed, ≤ 63 chars ('' when nothing is left). */
+/**
+ * A label value made valid: other characters become '-', runs collapse, ends trimmed, ≤ 63 chars
+ * ('' when nothing is left).
+ */
 export function sanitizeLabelValue(raw: string): string {
   let s = raw
     .replace(/\((R|TM|C)\)/gi, '')
@@ -60,7 +63,8 @@ export function nodeLabels(inv: Inventory): Record<string, string> {
   for (const d of inv.disks) counts.set(d.transport, (counts.get(d.transport) ?? 0) + 1);
   raw['disks'] = inv.disks.length;
   for (const [kind, n] of counts) raw[`disk-${kind}`] = n;
-  for (const flag of ['vmx', 'svm', 'avx2', 'aes', 'sha_ni']) if (inv.cpu.flags.includes(flag)) raw[`cpu-${flag.replace('_', '-')}`] = true;
+  for (const flag of ['vmx', 'svm', 'avx2', 'aes', 'sha_ni'])
+    if (inv.cpu.flags.includes(flag)) raw[`cpu-${flag.replace('_', '-')}`] = true;
 
   const labels: Record<string, string> = {};
   for (const [name, v] of Object.entries(raw)) {

@@ -91,29 +91,47 @@ export async function readProgress(dataDir: string): Promise<Progress> {
   const steps: Record<string, StepRecord> = {};
   if (p?.version === 1) {
     for (const [name, n] of Object.entries(p.attempts ?? {})) steps[name] = { status: 'running', attempts: n };
-    for (const [name, r] of Object.entries(p.steps ?? {})) steps[name] = { status: 'done', attempts: r.attempts ?? 1, ...(r.doneAt ? { endedAt: r.doneAt } : {}) };
+    for (const [name, r] of Object.entries(p.steps ?? {}))
+      steps[name] = { status: 'done', attempts: r.attempts ?? 1, ...(r.doneAt ? { endedAt: r.doneAt } : {}) };
   }
   return { version: 2, steps };
 }
 
 /** Every need of a step is provided by an earlier step or was in the context from the start. */
 export function checkSequence<C extends object>(steps: readonly AnyStep<C>[], initial: C): void {
-  const known = new Set<PropertyKey>(Object.keys(initial).filter((k) => (initial as Record<string, unknown>)[k] !== undefined));
+  const known = new Set<PropertyKey>(
+    Object.keys(initial).filter((k) => (initial as Record<string, unknown>)[k] !== undefined),
+  );
   for (const step of steps) {
     const missing = (step.needs as PropertyKey[]).filter((n) => !known.has(n));
-    if (missing.length > 0) throw new NucmeshError('E_STEP_ORDER', `boot step '${step.name}' needs ${missing.map(String).join(', ')}, which no earlier step provides`, { data: { step: step.name, missing: missing.map(String) } });
+    if (missing.length > 0)
+      throw new NucmeshError(
+        'E_STEP_ORDER',
+        `boot step '${step.name}' needs ${missing.map(String).join(', ')}, which no earlier step provides`,
+        { data: { step: step.name, missing: missing.map(String) } },
+      );
     for (const p of step.provides as PropertyKey[]) known.add(p);
   }
 }
 
-export async function runSteps<C extends object>(dataDir: string, steps: readonly AnyStep<C>[], ctx: C, events: StepEvents = {}, now: () => Date = () => new Date()): Promise<Progress> {
+export async function runSteps<C extends object>(
+  dataDir: string,
+  steps: readonly AnyStep<C>[],
+  ctx: C,
+  events: StepEvents = {},
+  now: () => Date = () => new Date(),
+): Promise<Progress> {
   checkSequence(steps, ctx);
   const progress = await readProgress(dataDir);
   const save = () => writeJsonFile(progressFile(dataDir), progress);
   for (const step of steps) {
     const prev = progress.steps[step.name];
     const missing = (step.needs as (keyof C)[]).filter((n) => ctx[n] === undefined);
-    if (missing.length > 0) throw new StepFailedError(step.name, new Error(`it needs ${missing.map(String).join(', ')}, which an earlier step did not provide`));
+    if (missing.length > 0)
+      throw new StepFailedError(
+        step.name,
+        new Error(`it needs ${missing.map(String).join(', ')}, which an earlier step did not provide`),
+      );
     // Its needs are there (checked just above), as its functions' types say.
     const ready = ctx as Parameters<AnyStep<C>['run']>[0];
     const reason = step.skipReason?.(ready);
@@ -142,7 +160,14 @@ export async function runSteps<C extends object>(dataDir: string, steps: readonl
     } catch (err) {
       const ms = Math.round(performance.now() - t0);
       const code = isNucmeshError(err) ? err.code : 'E_STEP_FAILED';
-      progress.steps[step.name] = { status: 'failed', attempts: attempt, startedAt, endedAt: now().toISOString(), ms, error: { code, message: errorMessage(err) } };
+      progress.steps[step.name] = {
+        status: 'failed',
+        attempts: attempt,
+        startedAt,
+        endedAt: now().toISOString(),
+        ms,
+        error: { code, message: errorMessage(err) },
+      };
       await save();
       events.onFail?.(step.name, err);
       throw new StepFailedError(step.name, err);

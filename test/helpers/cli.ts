@@ -8,10 +8,18 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; netns?: string } = {}): Promise<CliResult> {
-  const [cmd, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, cliPath, ...args]] : [process.execPath, [cliPath, ...args]];
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; netns?: string } = {},
+): Promise<CliResult> {
+  const [cmd, argv] = options.netns
+    ? ['ip', ['netns', 'exec', options.netns, process.execPath, cliPath, ...args]]
+    : [process.execPath, [cliPath, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, argv as string[], { env: { ...process.env, NUCMESH_LOG_FORMAT: 'json', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd as string, argv as string[], {
+      env: { ...process.env, NUCMESH_LOG_FORMAT: 'json', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -5,7 +5,8 @@ type Kind = 'string' | 'number' | 'boolean';
 
 function nullable(v: unknown, kind: Kind, where: string): void {
   assert.ok(v === null || typeof v === kind, `${where} must be ${kind} or null, got ${JSON.stringify(v)}`);
-  if (typeof v === 'string') assert.ok(v.trim() === v && v !== '', `${where} must be trimmed and non-empty, got ${JSON.stringify(v)}`);
+  if (typeof v === 'string')
+    assert.ok(v.trim() === v && v !== '', `${where} must be trimmed and non-empty, got ${JSON.stringify(v)}`);
 }
 
 function obj(v: unknown, where: string): Record<string, unknown> {
@@ -23,8 +24,10 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 export function assertInventoryShape(value: unknown): void {
   const inv = obj(value, 'inventory');
   const system = obj(inv['system'], 'system');
-  for (const k of ['vendor', 'product', 'version', 'serial', 'uuid', 'sku', 'family']) nullable(system[k], 'string', `system.${k}`);
-  if (system['uuid'] !== null) assert.match(String(system['uuid']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  for (const k of ['vendor', 'product', 'version', 'serial', 'uuid', 'sku', 'family'])
+    nullable(system[k], 'string', `system.${k}`);
+  if (system['uuid'] !== null)
+    assert.match(String(system['uuid']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   const board = obj(inv['board'], 'board');
   for (const k of ['vendor', 'name', 'version', 'serial']) nullable(board[k], 'string', `board.${k}`);
   const bios = obj(inv['bios'], 'bios');
@@ -35,7 +38,8 @@ export function assertInventoryShape(value: unknown): void {
   nullable(cpu['model'], 'string', 'cpu.model');
   for (const k of ['sockets', 'cores', 'threads']) {
     nullable(cpu[k], 'number', `cpu.${k}`);
-    if (cpu[k] !== null) assert.ok(Number.isInteger(cpu[k]) && (cpu[k] as number) > 0, `cpu.${k} must be a positive integer`);
+    if (cpu[k] !== null)
+      assert.ok(Number.isInteger(cpu[k]) && (cpu[k] as number) > 0, `cpu.${k} must be a positive integer`);
   }
   for (const f of arr(cpu['flags'], 'cpu.flags')) assert.equal(typeof f, 'string', 'cpu.flags[] are strings');
   const memory = obj(inv['memory'], 'memory');
@@ -51,7 +55,10 @@ export function assertInventoryShape(value: unknown): void {
     const disk = obj(d, `disks[${i}]`);
     assert.ok(typeof disk['name'] === 'string' && disk['name'] !== '', `disks[${i}].name`);
     nullable(disk['sizeBytes'], 'number', `disks[${i}].sizeBytes`);
-    assert.ok(['nvme', 'sata', 'usb', 'mmc', 'virtio', 'scsi', 'unknown'].includes(String(disk['transport'])), `disks[${i}].transport`);
+    assert.ok(
+      ['nvme', 'sata', 'usb', 'mmc', 'virtio', 'scsi', 'unknown'].includes(String(disk['transport'])),
+      `disks[${i}].transport`,
+    );
     nullable(disk['rotational'], 'boolean', `disks[${i}].rotational`);
     nullable(disk['removable'], 'boolean', `disks[${i}].removable`);
     nullable(disk['model'], 'string', `disks[${i}].model`);

@@ -12,7 +12,9 @@ export const hardwareFixturesDir = path.join(sharedFixturesDir, 'hardware');
 
 /** Skip reason when the shared fixtures are absent, or false when they are there. */
 export function sharedFixturesMissing(): string | false {
-  return existsSync(hardwareFixturesDir) ? false : `shared fixtures absent: ${hardwareFixturesDir} does not exist, so the real-machine tests are skipped`;
+  return existsSync(hardwareFixturesDir)
+    ? false
+    : `shared fixtures absent: ${hardwareFixturesDir} does not exist, so the real-machine tests are skipped`;
 }
 
 /** Our own small fixtures, for formats the shared captures lack. */

@@ -20,7 +20,12 @@ test('two agents on one LAN are distinct nodes that see each other as verified p
     'both agents in peers --json',
     async () => {
       const r = await fx.cli('a1', ['peers', '--fleet', fx.fleet.file, '--timeout', '2', '--json']);
-      const l = JSON.parse(r.stdout || '[]') as { nodeId: string; state: string; verified: boolean; addresses: string[] }[];
+      const l = JSON.parse(r.stdout || '[]') as {
+        nodeId: string;
+        state: string;
+        verified: boolean;
+        addresses: string[];
+      }[];
       return l.length === 2 && l.every((p) => p.state === 'forming') ? l : undefined;
     },
     30_000,
@@ -29,7 +34,11 @@ test('two agents on one LAN are distinct nodes that see each other as verified p
   assert.notEqual(list[0]?.nodeId, list[1]?.nodeId);
   assert.ok(list.every((p) => p.verified && /^[0-9a-f]{32}$/.test(p.nodeId)));
   assert.deepEqual(list.map((p) => p.addresses.find((a) => a.startsWith('10.'))).sort(), ['10.62.0.1', '10.62.0.2']);
-  const up = await waitFor('a1 to log peer up', () => agents[0]?.logs().find((l) => String(l['msg']).startsWith('peer up')), 10_000);
+  const up = await waitFor(
+    'a1 to log peer up',
+    () => agents[0]?.logs().find((l) => String(l['msg']).startsWith('peer up')),
+    10_000,
+  );
   assert.equal(up['peer'], list.find((p) => p.addresses.includes('10.62.0.2'))?.nodeId);
   for (const a of agents) a.child.kill('SIGTERM');
   for (const a of agents) assert.equal(await a.exited, 0, a.stderr());

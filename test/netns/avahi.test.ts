@@ -24,14 +24,27 @@ test('avahi sees our service and TXT; we see avahi-publish as unsigned, other fl
   const lines = await waitFor(
     'avahi-browse to resolve nuc-n1 over IPv4',
     async () => {
-      const r = await fx.lab.run('av', 'env', [`DBUS_SYSTEM_BUS_ADDRESS=${avahi.env['DBUS_SYSTEM_BUS_ADDRESS'] as string}`, 'avahi-browse', '-rpt', '_nucmesh._tcp'], 15_000);
-      const resolved = r.stdout.split('\n').filter((l) => l.startsWith('=;') && l.includes(';nuc-n1;') && l.includes('"st=forming"'));
+      const r = await fx.lab.run(
+        'av',
+        'env',
+        [
+          `DBUS_SYSTEM_BUS_ADDRESS=${avahi.env['DBUS_SYSTEM_BUS_ADDRESS'] as string}`,
+          'avahi-browse',
+          '-rpt',
+          '_nucmesh._tcp',
+        ],
+        15_000,
+      );
+      const resolved = r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('=;') && l.includes(';nuc-n1;') && l.includes('"st=forming"'));
       return resolved.some((l) => l.split(';')[7] === '10.66.0.1') ? resolved : undefined;
     },
     20_000,
     500,
   );
-  for (const l of lines) assert.match(l.split(';')[7] ?? '', /^(10\.66\.0\.1|fe80:.*)$/, `only n1's own addresses: ${l}`);
+  for (const l of lines)
+    assert.match(l.split(';')[7] ?? '', /^(10\.66\.0\.1|fe80:.*)$/, `only n1's own addresses: ${l}`);
   const f = (lines.find((l) => l.split(';')[7] === '10.66.0.1') as string).split(';');
   assert.equal(f[3], 'nuc-n1');
   assert.equal(f[4], '_nucmesh._tcp');
@@ -42,14 +55,32 @@ test('avahi sees our service and TXT; we see avahi-publish as unsigned, other fl
   assert.equal(txt.includes(fx.fleet.config.key), false, 'no key in TXT');
 
   // avahi-publish: a foreign service of our type.
-  const pub = fx.lab.spawn('av', 'avahi-publish', ['-s', 'avahi-svc', '_nucmesh._tcp', '9999', 'id=fake', 'hello=world'], avahi.env);
-  const t = await waitFor('n1 to count the unsigned avahi service', async () => {
-    const s = await tableOf(node);
-    return s.counters.invalid >= 1 ? s : undefined;
-  }, 15_000, 200);
+  const pub = fx.lab.spawn(
+    'av',
+    'avahi-publish',
+    ['-s', 'avahi-svc', '_nucmesh._tcp', '9999', 'id=fake', 'hello=world'],
+    avahi.env,
+  );
+  const t = await waitFor(
+    'n1 to count the unsigned avahi service',
+    async () => {
+      const s = await tableOf(node);
+      return s.counters.invalid >= 1 ? s : undefined;
+    },
+    15_000,
+    200,
+  );
   assert.equal(t.peers.length, 0, 'not admitted as a peer');
   const r = await fx.cli('n1', ['peers', '--fleet', fx.fleet.file, '--timeout', '3', '--json']);
-  const listed = (JSON.parse(r.stdout) as { instance: string; verified: boolean; fleetMatches: boolean; addresses: string[]; problem?: string }[]).find((p) => p.instance === 'avahi-svc');
+  const listed = (
+    JSON.parse(r.stdout) as {
+      instance: string;
+      verified: boolean;
+      fleetMatches: boolean;
+      addresses: string[];
+      problem?: string;
+    }[]
+  ).find((p) => p.instance === 'avahi-svc');
   assert.ok(listed, r.stdout);
   assert.equal(listed.verified, false);
   assert.equal(listed.fleetMatches, false);

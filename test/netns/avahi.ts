@@ -22,7 +22,8 @@ function which(cmd: string): boolean {
 
 /** Skip reason, or false when avahi can be started now. */
 export function avahiUnavailable(): string | false {
-  for (const c of ['avahi-daemon', 'avahi-browse', 'avahi-publish', 'dbus-daemon']) if (!which(c)) return `${c} is not installed (scripts/install-host-deps.sh test installs it)`;
+  for (const c of ['avahi-daemon', 'avahi-browse', 'avahi-publish', 'dbus-daemon'])
+    if (!which(c)) return `${c} is not installed (scripts/install-host-deps.sh test installs it)`;
   if (existsSync(PID_FILE)) {
     const pid = Number(readFileSync(PID_FILE, 'utf8').trim());
     try {
@@ -84,7 +85,21 @@ publish-hinfo=no
   const env = { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sock}` };
   lab.spawn(host, 'dbus-daemon', ['--config-file', path.join(dir, 'bus.conf'), '--nofork', '--nopidfile']);
   await waitFor('the private D-Bus socket', () => existsSync(sock), 5000);
-  const daemon = lab.spawn(host, 'avahi-daemon', ['-f', path.join(dir, 'avahi.conf'), '--no-chroot', '--no-drop-root', '--no-rlimits'], env);
-  await waitFor(`avahi-daemon to start (${daemon.stderr().slice(-200)})`, () => /Server startup complete/.test(daemon.stderr() + daemon.stdout()) || (daemon.child.exitCode !== null ? Promise.reject(new Error(`avahi-daemon exited: ${daemon.stderr()}`)) : undefined), 15_000, 100);
+  const daemon = lab.spawn(
+    host,
+    'avahi-daemon',
+    ['-f', path.join(dir, 'avahi.conf'), '--no-chroot', '--no-drop-root', '--no-rlimits'],
+    env,
+  );
+  await waitFor(
+    `avahi-daemon to start (${daemon.stderr().slice(-200)})`,
+    () =>
+      /Server startup complete/.test(daemon.stderr() + daemon.stdout()) ||
+      (daemon.child.exitCode !== null
+        ? Promise.reject(new Error(`avahi-daemon exited: ${daemon.stderr()}`))
+        : undefined),
+    15_000,
+    100,
+  );
   return { env, daemon };
 }

@@ -18,14 +18,32 @@ if (!fleetFile || !dataDir || !nodeId || !hostname) {
 const log = createLogger({ format: 'json', level: (process.env['NUCMESH_LOG_LEVEL'] as 'info' | undefined) ?? 'info' });
 const { config } = await loadFleetConfig(fleetFile);
 const state = new NodeState();
-const node = await startNodeDiscovery({ config, nodeId, hostname, dataDir, interfaces: ifaces, state, log, version: 'test' });
+const node = await startNodeDiscovery({
+  config,
+  nodeId,
+  hostname,
+  dataDir,
+  interfaces: ifaces,
+  state,
+  log,
+  version: 'test',
+});
 state.set({ state: 'forming' });
 log.info({ event: 'ready' }, 'discovery node ready');
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, a, b] = line.trim().split(/\s+/);
   if (cmd === 'state' && a && isNodeState(a)) state.set({ state: a, clusterId: b ?? '' });
-  if (cmd === 'peers') process.stdout.write(JSON.stringify({ peers: node.discovery.table.list(), counters: node.discovery.table.counters, packets: node.discovery.browser.counters, probes: { sent: node.discovery.liveness.probesSent, failed: node.discovery.liveness.probesFailed }, keptAfterExpiry: node.discovery.table.keptAfterExpiry }) + '\n');
+  if (cmd === 'peers')
+    process.stdout.write(
+      JSON.stringify({
+        peers: node.discovery.table.list(),
+        counters: node.discovery.table.counters,
+        packets: node.discovery.browser.counters,
+        probes: { sent: node.discovery.liveness.probesSent, failed: node.discovery.liveness.probesFailed },
+        keptAfterExpiry: node.discovery.table.keptAfterExpiry,
+      }) + '\n',
+    );
 });
 process.once('SIGTERM', () => {
   void node.stop().then(() => {

@@ -22,7 +22,12 @@ before(() => {
 test('3 hosts find each other with verified adverts', { skip }, async () => {
   const t0 = performance.now();
   for (const n of ['n1', 'n2', 'n3']) {
-    await waitFor(`${n} to see both others`, async () => ((await tableOf(node(n))).peers.length === 2 ? true : undefined), 15_000, 200);
+    await waitFor(
+      `${n} to see both others`,
+      async () => ((await tableOf(node(n))).peers.length === 2 ? true : undefined),
+      15_000,
+      200,
+    );
   }
   console.log(`# converged in ${Math.round(performance.now() - t0)} ms`);
   const t = await tableOf(node('n1'));
@@ -30,48 +35,67 @@ test('3 hosts find each other with verified adverts', { skip }, async () => {
   for (const p of t.peers) {
     assert.equal(p.verified, true);
     assert.equal(p.fleetMatches, true);
-    assert.ok(p.addresses.some((a) => a.address === `10.61.0.${p.nodeId.slice(1)}`), JSON.stringify(p.addresses));
+    assert.ok(
+      p.addresses.some((a) => a.address === `10.61.0.${p.nodeId.slice(1)}`),
+      JSON.stringify(p.addresses),
+    );
     assert.equal(p.port, 8443);
   }
   assert.equal(t.counters.badSignature + t.counters.stale + t.counters.otherFleet, 0);
 });
 
-test('the browser socket holds a burst: its receive buffer is 1 MiB (2 MiB of kernel accounting), as far as rmem_max allows', { skip }, async () => {
-  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
-  const r = await fx.lab.run('n1', 'ss', ['-uamnp', 'sport = :5353']);
-  assert.equal(r.code, 0, r.stderr);
-  const ours = r.stdout.split(/\n(?=UNCONN)/).filter((block) => block.includes(`pid=${node('n1').child.pid as number},`));
-  const buffers = ours.map((block) => Number(/skmem:\(r\d+,rb(\d+)/.exec(block)?.[1]));
-  assert.ok(buffers.length >= 2, `our browser and ciao sockets: ${r.stdout}`);
-  // ciao asks for 800 KiB; our browser for 1 MiB: the largest is ours.
-  assert.equal(Math.max(...buffers), Math.min(2 * 1024 * 1024, 2 * rmemMax), r.stdout);
-});
+test(
+  'the browser socket holds a burst: its receive buffer is 1 MiB (2 MiB of kernel accounting), as far as rmem_max allows',
+  { skip },
+  async () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+    const r = await fx.lab.run('n1', 'ss', ['-uamnp', 'sport = :5353']);
+    assert.equal(r.code, 0, r.stderr);
+    const ours = r.stdout
+      .split(/\n(?=UNCONN)/)
+      .filter((block) => block.includes(`pid=${node('n1').child.pid as number},`));
+    const buffers = ours.map((block) => Number(/skmem:\(r\d+,rb(\d+)/.exec(block)?.[1]));
+    assert.ok(buffers.length >= 2, `our browser and ciao sockets: ${r.stdout}`);
+    // ciao asks for 800 KiB; our browser for 1 MiB: the largest is ours.
+    assert.equal(Math.max(...buffers), Math.min(2 * 1024 * 1024, 2 * rmemMax), r.stdout);
+  },
+);
 
-test('nucmesh peers --json lists every node with verified signatures, and unverified without the key', { skip }, async () => {
-  const withKey = await fx.cli('n1', ['peers', '--fleet', fx.fleet.file, '--timeout', '2', '--json']);
-  assert.equal(withKey.code, 0, withKey.stderr);
-  const list = JSON.parse(withKey.stdout) as Record<string, unknown>[];
-  assert.deepEqual(list.map((p) => p['nodeId']).sort(), ['n1', 'n2', 'n3']);
-  for (const p of list) {
-    for (const k of ['nodeId', 'instance', 'state', 'cluster', 'addresses', 'fleetMatches', 'verified']) assert.ok(k in p, `field ${k}`);
-    assert.equal(p['verified'], true);
-    assert.equal(p['fleetMatches'], true);
-  }
-  const without = await fx.cli('n2', ['peers', '--timeout', '2', '--json']);
-  assert.equal(without.code, 0, without.stderr);
-  const list2 = JSON.parse(without.stdout) as Record<string, unknown>[];
-  assert.equal(list2.length, 3);
-  assert.ok(list2.every((p) => p['verified'] === false));
-  const keyPattern = new RegExp(fx.fleet.config.key.replace(/[+/=]/g, '.'));
-  assert.doesNotMatch(withKey.stdout + without.stdout, keyPattern, 'no key printed');
-});
+test(
+  'nucmesh peers --json lists every node with verified signatures, and unverified without the key',
+  { skip },
+  async () => {
+    const withKey = await fx.cli('n1', ['peers', '--fleet', fx.fleet.file, '--timeout', '2', '--json']);
+    assert.equal(withKey.code, 0, withKey.stderr);
+    const list = JSON.parse(withKey.stdout) as Record<string, unknown>[];
+    assert.deepEqual(list.map((p) => p['nodeId']).sort(), ['n1', 'n2', 'n3']);
+    for (const p of list) {
+      for (const k of ['nodeId', 'instance', 'state', 'cluster', 'addresses', 'fleetMatches', 'verified'])
+        assert.ok(k in p, `field ${k}`);
+      assert.equal(p['verified'], true);
+      assert.equal(p['fleetMatches'], true);
+    }
+    const without = await fx.cli('n2', ['peers', '--timeout', '2', '--json']);
+    assert.equal(without.code, 0, without.stderr);
+    const list2 = JSON.parse(without.stdout) as Record<string, unknown>[];
+    assert.equal(list2.length, 3);
+    assert.ok(list2.every((p) => p['verified'] === false));
+    const keyPattern = new RegExp(fx.fleet.config.key.replace(/[+/=]/g, '.'));
+    assert.doesNotMatch(withKey.stdout + without.stdout, keyPattern, 'no key printed');
+  },
+);
 
 test('a state change (TXT update) is seen by the others with a higher generation', { skip }, async () => {
   const before1 = (await tableOf(node('n1'))).peers.find((p) => p.nodeId === 'n3');
   assert.ok(before1);
   node('n3').send('state seeding');
   for (const n of ['n1', 'n2']) {
-    const p = await waitFor(`${n} to see n3 seeding`, async () => (await tableOf(node(n))).peers.find((x) => x.nodeId === 'n3' && x.state === 'seeding'), 5000, 100);
+    const p = await waitFor(
+      `${n} to see n3 seeding`,
+      async () => (await tableOf(node(n))).peers.find((x) => x.nodeId === 'n3' && x.state === 'seeding'),
+      5000,
+      100,
+    );
     assert.ok(p.generation > before1.generation);
   }
 });

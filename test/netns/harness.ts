@@ -59,7 +59,12 @@ function checkCapability(name: string, commands: string[][], unavailable: string
   let result: string | false = false;
   try {
     execFileSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
-    for (const args of commands) execFileSync('ip', args.map((a) => (a === 'NS' ? ns : a)), { stdio: 'ignore' });
+    for (const args of commands)
+      execFileSync(
+        'ip',
+        args.map((a) => (a === 'NS' ? ns : a)),
+        { stdio: 'ignore' },
+      );
   } catch {
     result = unavailable;
   } finally {
@@ -75,7 +80,11 @@ function checkCapability(name: string, commands: string[][], unavailable: string
 
 /** Skip reason when nftables cannot run in a namespace of ours (checked once). */
 export function nftUnavailable(): string | false {
-  return checkCapability('nft', [['netns', 'exec', 'NS', 'nft', 'add', 'table', 'inet', 'probe']], 'nftables (nft) is not usable in a network namespace here, so packet loss cannot be emulated');
+  return checkCapability(
+    'nft',
+    [['netns', 'exec', 'NS', 'nft', 'add', 'table', 'inet', 'probe']],
+    'nftables (nft) is not usable in a network namespace here, so packet loss cannot be emulated',
+  );
 }
 
 /** Skip reason when this kernel has no netem qdisc (checked once, in a namespace of our own). */
@@ -115,7 +124,21 @@ export class NetnsLab {
   addLan(name: string): string {
     const ns = this.#addNetns(`lan-${name}`);
     ip(['-n', ns, 'link', 'add', 'br0', 'type', 'bridge']);
-    ip(['-n', ns, 'link', 'set', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0']);
+    ip([
+      '-n',
+      ns,
+      'link',
+      'set',
+      'br0',
+      'type',
+      'bridge',
+      'stp_state',
+      '0',
+      'forward_delay',
+      '0',
+      'mcast_snooping',
+      '0',
+    ]);
     ip(['-n', ns, 'link', 'set', 'br0', 'up']);
     this.#lans.set(name, ns);
     return ns;
@@ -125,13 +148,25 @@ export class NetnsLab {
   addHost(name: string, links: { lan: string; address: string }[]): LabHost {
     const ns = this.#addNetns(name);
     const idx = this.#hostIndex++;
-    const host = { name, netns: ns, addresses: {} as Record<string, string>, links: new Map<string, { lan: string; peer: string }>() };
+    const host = {
+      name,
+      netns: ns,
+      addresses: {} as Record<string, string>,
+      links: new Map<string, { lan: string; peer: string }>(),
+    };
     links.forEach((l, i) => this.#link(host, `eth${i}`, l.lan, l.address, idx, i));
     this.#hosts.set(name, host);
     return host;
   }
 
-  #link(host: LabHost & { links: Map<string, { lan: string; peer: string }> }, ifname: string, lan: string, address: string, hostIdx: number, linkIdx: number): void {
+  #link(
+    host: LabHost & { links: Map<string, { lan: string; peer: string }> },
+    ifname: string,
+    lan: string,
+    address: string,
+    hostIdx: number,
+    linkIdx: number,
+  ): void {
     const lanNs = this.#lans.get(lan);
     if (!lanNs) throw new Error(`no LAN '${lan}' in this lab`);
     const peer = `h${hostIdx}l${linkIdx}`;
@@ -161,7 +196,11 @@ export class NetnsLab {
 
   /** Loss/delay on a host's interface, e.g. `netem(h, 'eth0', ['loss', '20%', 'delay', '50ms'])`. */
   netem(hostName: string, ifname: string, params: string[]): void {
-    execFileSync('ip', ['netns', 'exec', this.host(hostName).netns, 'tc', 'qdisc', 'replace', 'dev', ifname, 'root', 'netem', ...params], { stdio: 'ignore' });
+    execFileSync(
+      'ip',
+      ['netns', 'exec', this.host(hostName).netns, 'tc', 'qdisc', 'replace', 'dev', ifname, 'root', 'netem', ...params],
+      { stdio: 'ignore' },
+    );
   }
 
   /** Drop every mDNS packet (UDP port 5353) arriving at a host: it hears no multicast at all, TCP still works. */
@@ -170,12 +209,25 @@ export class NetnsLab {
     const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { stdio: 'ignore' });
     nft('add', 'table', 'inet', 'nmmdns');
     nft('add', 'chain', 'inet', 'nmmdns', 'in', '{ type filter hook input priority 0; }');
-    nft('add', 'rule', 'inet', 'nmmdns', 'in', ...(fromAddress ? ['ip', 'saddr', fromAddress] : []), 'udp', 'dport', '5353', 'drop');
+    nft(
+      'add',
+      'rule',
+      'inet',
+      'nmmdns',
+      'in',
+      ...(fromAddress ? ['ip', 'saddr', fromAddress] : []),
+      'udp',
+      'dport',
+      '5353',
+      'drop',
+    );
   }
 
   /** Undo blockMdnsInput. */
   unblockMdnsInput(hostName: string): void {
-    execFileSync('ip', ['netns', 'exec', this.host(hostName).netns, 'nft', 'delete', 'table', 'inet', 'nmmdns'], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'exec', this.host(hostName).netns, 'nft', 'delete', 'table', 'inet', 'nmmdns'], {
+      stdio: 'ignore',
+    });
   }
 
   /**
@@ -186,9 +238,27 @@ export class NetnsLab {
     const ns = this.host(hostName).netns;
     const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { stdio: 'ignore' });
     nft('add', 'table', 'inet', 'nmloss');
-    for (const [chain, hook, dir] of [['in', 'input', 'iifname'], ['out', 'output', 'oifname']] as const) {
+    for (const [chain, hook, dir] of [
+      ['in', 'input', 'iifname'],
+      ['out', 'output', 'oifname'],
+    ] as const) {
       nft('add', 'chain', 'inet', 'nmloss', chain, `{ type filter hook ${hook} priority 0; }`);
-      nft('add', 'rule', 'inet', 'nmloss', chain, dir, ifname, 'numgen', 'random', 'mod', '100', '<', String(percent), 'drop');
+      nft(
+        'add',
+        'rule',
+        'inet',
+        'nmloss',
+        chain,
+        dir,
+        ifname,
+        'numgen',
+        'random',
+        'mod',
+        '100',
+        '<',
+        String(percent),
+        'drop',
+      );
     }
   }
 
@@ -202,7 +272,10 @@ export class NetnsLab {
 
   /** Run a command inside a host's namespace; tracked for cleanup. */
   spawn(hostName: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
-    const child = spawn('ip', ['netns', 'exec', this.host(hostName).netns, cmd, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', this.host(hostName).netns, cmd, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.#children.add(child);
     child.stdin?.on('error', () => undefined);
     let out = '';
@@ -218,10 +291,12 @@ export class NetnsLab {
       pending += text;
     });
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
-      this.#children.delete(child);
-      resolve(code);
-    }));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', (code) => {
+        this.#children.delete(child);
+        resolve(code);
+      }),
+    );
     return {
       child,
       stdout: () => out,
@@ -247,7 +322,12 @@ export class NetnsLab {
   }
 
   /** Run a command to completion inside a host's namespace. */
-  run(hostName: string, cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  run(
+    hostName: string,
+    cmd: string,
+    args: string[],
+    timeoutMs = 30_000,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const s = this.spawn(hostName, cmd, args);
     const timer = setTimeout(() => s.child.kill('SIGKILL'), timeoutMs);
     return s.exited.then((code) => {
@@ -296,7 +376,12 @@ export class NetnsLab {
 }
 
 /** Poll `check` every `everyMs` until it returns a value (not undefined/false) or time runs out. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
   const end = performance.now() + timeoutMs;
   for (;;) {
     const v = await check();

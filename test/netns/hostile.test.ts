@@ -39,7 +39,12 @@ function inject(name: string, packets: Buffer[], repeat = 1): Promise<void> {
 test('forged, tampered, replayed and other-fleet adverts are rejected and counted', { skip }, async () => {
   // A validly signed advert from a third host is accepted: the injection path works.
   await inject('ghost5', [announcement('ghost', signedTxt(key, 'ghost', advertFields('ghost', fid, 5)), '10.63.0.66')]);
-  await waitFor('n1 to accept the validly signed ghost', async () => (await tableOf(n1)).peers.find((p) => p.nodeId === 'ghost'), 5000, 100);
+  await waitFor(
+    'n1 to accept the validly signed ghost',
+    async () => (await tableOf(n1)).peers.find((p) => p.nodeId === 'ghost'),
+    5000,
+    100,
+  );
 
   const forged = signedTxt(randomBytes(32), 'forger', advertFields('forger', fid, 1));
   const tampered = { ...signedTxt(key, 'tamper', advertFields('tamper', fid, 1)), st: 'server' };
@@ -52,11 +57,22 @@ test('forged, tampered, replayed and other-fleet adverts are rejected and counte
     announcement('alien', foreign, '10.63.0.66'),
   ]);
   for (const n of [n1, n2]) {
-    const t = await waitFor('the rejections to be counted', async () => {
-      const s = await tableOf(n);
-      return s.counters.badSignature >= 2 && s.counters.stale >= 1 && s.counters.otherFleet >= 1 ? s : undefined;
-    }, 5000, 100);
-    assert.deepEqual(t.peers.map((p) => p.nodeId).sort().filter((id) => id !== 'ghost'), [n === n1 ? 'n2' : 'n1']);
+    const t = await waitFor(
+      'the rejections to be counted',
+      async () => {
+        const s = await tableOf(n);
+        return s.counters.badSignature >= 2 && s.counters.stale >= 1 && s.counters.otherFleet >= 1 ? s : undefined;
+      },
+      5000,
+      100,
+    );
+    assert.deepEqual(
+      t.peers
+        .map((p) => p.nodeId)
+        .sort()
+        .filter((id) => id !== 'ghost'),
+      [n === n1 ? 'n2' : 'n1'],
+    );
     const ghost = t.peers.find((p) => p.nodeId === 'ghost');
     if (ghost) assert.equal(ghost.generation, 5, 'the replay did not roll the ghost back');
     assert.equal(t.counters.badSignature, 2);
@@ -77,42 +93,76 @@ test('a forged goodbye for a live peer is counted and does not drop it', { skip 
   });
   const since = n1.logs().length;
   await inject('goodbye', [goodbye]);
-  const t = await waitFor('n1 to count the forged goodbye', async () => {
-    const s = await tableOf(n1);
-    return s.counters.spoofedGoodbye >= 1 ? s : undefined;
-  }, 5000, 100);
-  assert.ok(t.peers.some((p) => p.nodeId === 'n2'), 'n2 still a peer');
+  const t = await waitFor(
+    'n1 to count the forged goodbye',
+    async () => {
+      const s = await tableOf(n1);
+      return s.counters.spoofedGoodbye >= 1 ? s : undefined;
+    },
+    5000,
+    100,
+  );
+  assert.ok(
+    t.peers.some((p) => p.nodeId === 'n2'),
+    'n2 still a peer',
+  );
   await new Promise((r) => setTimeout(r, 1000));
-  assert.equal(n1.logs().slice(since).filter((l) => /^peer down: nuc-n2/.test(String(l['msg']))).length, 0, 'n2 was dropped');
+  assert.equal(
+    n1
+      .logs()
+      .slice(since)
+      .filter((l) => /^peer down: nuc-n2/.test(String(l['msg']))).length,
+    0,
+    'n2 was dropped',
+  );
 });
 
-test('a forged short-TTL SRV record for a live peer makes it expire in the cache, but the peer answers its heartbeat and stays', { skip: skip || nftUnavailable() }, async () => {
-  // Cache-flush SRV with the peer's own data and a 1 s TTL: it replaces the record, which
-  // then expires, as when refresh answers get lost. n2's own mDNS does not reach n1 meanwhile
-  // (nftables), or ciao would correct the TTL at once. The peer is checked over HTTP and kept;
-  // nothing is logged as down.
-  const fqdn = 'nuc-n2._nucmesh._tcp.local';
-  const shortLived = dnsPacket.encode({
-    type: 'response',
-    flags: dnsPacket.AUTHORITATIVE_ANSWER,
-    answers: [{ type: 'SRV', name: fqdn, ttl: 1, flush: true, data: { target: 'nuc-n2.local', port: 8443 } }],
-  });
-  const since = n1.logs().length;
-  const before = (await tableOf(n1)).keptAfterExpiry;
-  fx.lab.blockMdnsInput('n1', '10.63.0.2');
-  let t;
-  try {
-    await inject('short-ttl', [shortLived]);
-    t = await waitFor('n1 to keep n2 after the expiry', async () => {
-      const s = await tableOf(n1);
-      return s.keptAfterExpiry > before ? s : undefined;
-    }, 8000, 100);
-  } finally {
-    fx.lab.unblockMdnsInput('n1');
-  }
-  assert.ok(t.peers.some((p) => p.nodeId === 'n2'), 'n2 still a peer');
-  assert.equal(n1.logs().slice(since).filter((l) => /^peer down: nuc-n2/.test(String(l['msg']))).length, 0, 'n2 was dropped');
-});
+test(
+  'a forged short-TTL SRV record for a live peer makes it expire in the cache, but the peer answers its heartbeat and stays',
+  { skip: skip || nftUnavailable() },
+  async () => {
+    // Cache-flush SRV with the peer's own data and a 1 s TTL: it replaces the record, which
+    // then expires, as when refresh answers get lost. n2's own mDNS does not reach n1 meanwhile
+    // (nftables), or ciao would correct the TTL at once. The peer is checked over HTTP and kept;
+    // nothing is logged as down.
+    const fqdn = 'nuc-n2._nucmesh._tcp.local';
+    const shortLived = dnsPacket.encode({
+      type: 'response',
+      flags: dnsPacket.AUTHORITATIVE_ANSWER,
+      answers: [{ type: 'SRV', name: fqdn, ttl: 1, flush: true, data: { target: 'nuc-n2.local', port: 8443 } }],
+    });
+    const since = n1.logs().length;
+    const before = (await tableOf(n1)).keptAfterExpiry;
+    fx.lab.blockMdnsInput('n1', '10.63.0.2');
+    let t;
+    try {
+      await inject('short-ttl', [shortLived]);
+      t = await waitFor(
+        'n1 to keep n2 after the expiry',
+        async () => {
+          const s = await tableOf(n1);
+          return s.keptAfterExpiry > before ? s : undefined;
+        },
+        8000,
+        100,
+      );
+    } finally {
+      fx.lab.unblockMdnsInput('n1');
+    }
+    assert.ok(
+      t.peers.some((p) => p.nodeId === 'n2'),
+      'n2 still a peer',
+    );
+    assert.equal(
+      n1
+        .logs()
+        .slice(since)
+        .filter((l) => /^peer down: nuc-n2/.test(String(l['msg']))).length,
+      0,
+      'n2 was dropped',
+    );
+  },
+);
 
 test('a flood of adverts from one source is rate-limited and the node keeps working', { skip }, async () => {
   const packets = Array.from({ length: 50 }, (_, i) => announcement(`flood${i}`, { junk: String(i) }, '10.63.0.66'));
@@ -127,6 +177,9 @@ test('a flood of adverts from one source is rate-limited and the node keeps work
   assert.ok(limited > 0, 'some packets were rate-limited');
   // Burst 60 + 20/s from the flooder, plus a little legitimate traffic from n2.
   assert.ok(received - limited <= 60 + 20 * (seconds + 1) + 20, `${received - limited} packets got through`);
-  assert.ok(t.peers.some((p) => p.nodeId === 'n2'), 'n2 still a peer');
+  assert.ok(
+    t.peers.some((p) => p.nodeId === 'n2'),
+    'n2 still a peer',
+  );
   assert.equal(n1.child.exitCode, null, 'n1 still running');
 });

@@ -31,7 +31,10 @@ test('cleanup kills its processes, deletes its namespaces and fleet dir, nothing
   execFileSync('ip', ['netns', 'add', decoy]);
   try {
     const hosts = fx.addHosts(['h1', 'h2']);
-    assert.deepEqual(hosts.map((h) => h.addresses['eth0']), ['10.69.0.1', '10.69.0.2']);
+    assert.deepEqual(
+      hosts.map((h) => h.addresses['eth0']),
+      ['10.69.0.1', '10.69.0.2'],
+    );
     const sleeper = fx.lab.spawn('h1', 'sleep', ['600']);
     const pid = sleeper.child.pid as number;
     const dir = fx.fleet.dir;
@@ -40,7 +43,11 @@ test('cleanup kills its processes, deletes its namespaces and fleet dir, nothing
     assert.ok(alive(pid) && existsSync(dir));
     await fx.cleanup();
     assert.equal(alive(pid), false, 'the process it started is gone');
-    assert.deepEqual(namespaces().filter((n) => ours.includes(n)), [], 'its namespaces are gone');
+    assert.deepEqual(
+      namespaces().filter((n) => ours.includes(n)),
+      [],
+      'its namespaces are gone',
+    );
     assert.equal(existsSync(dir), false, 'its fleet dir is gone');
     assert.ok(namespaces().includes(decoy), 'a namespace it did not create is left alone');
   } finally {

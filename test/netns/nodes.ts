@@ -29,7 +29,15 @@ export function makeFleet(name = 'lab'): { file: string; dir: string; config: Re
   return { file, dir, config };
 }
 
-export function startNode(lab: NetnsLab, host: string, fleetFile: string, dataDir: string, nodeId: string, ifaces: string[] = [], env: NodeJS.ProcessEnv = {}): Spawned {
+export function startNode(
+  lab: NetnsLab,
+  host: string,
+  fleetFile: string,
+  dataDir: string,
+  nodeId: string,
+  ifaces: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Spawned {
   return lab.spawn(host, process.execPath, [nodeScript, fleetFile, dataDir, nodeId, `nuc-${nodeId}`, ...ifaces], env);
 }
 
@@ -40,7 +48,11 @@ export async function tableOf(node: Spawned): Promise<TableSnapshot> {
   return waitFor(
     'the peer table',
     () => {
-      const line = node.stdout().slice(before).split('\n').find((l) => l.startsWith('{"peers"'));
+      const line = node
+        .stdout()
+        .slice(before)
+        .split('\n')
+        .find((l) => l.startsWith('{"peers"'));
       return line ? (JSON.parse(line) as TableSnapshot) : undefined;
     },
     5000,
@@ -50,5 +62,14 @@ export async function tableOf(node: Spawned): Promise<TableSnapshot> {
 
 /** Wait until a node has logged a message matching `re` (after `since` log lines) and return that line. */
 export function logged(node: Spawned, re: RegExp, timeoutMs: number, since = 0): Promise<Record<string, unknown>> {
-  return waitFor(`log line ${re} in ${JSON.stringify(node.stdout().slice(-300))}`, () => node.logs().slice(since).find((l) => re.test(String(l['msg']))), timeoutMs, 20);
+  return waitFor(
+    `log line ${re} in ${JSON.stringify(node.stdout().slice(-300))}`,
+    () =>
+      node
+        .logs()
+        .slice(since)
+        .find((l) => re.test(String(l['msg']))),
+    timeoutMs,
+    20,
+  );
 }

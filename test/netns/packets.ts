@@ -1,4 +1,7 @@
-/** Building adverts as raw mDNS packets and sending them from a lab host, for tests that play a foreign or hostile peer. */
+/**
+ * Building adverts as raw mDNS packets and sending them from a lab host, for tests that play a
+ * foreign or hostile peer.
+ */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +15,12 @@ import type { NetnsLab } from './harness.js';
 
 const senderScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'send-packets.js');
 
-export function advertFields(nodeId: string, fleetId: string, generation: number, more: Partial<AdvertFields> = {}): AdvertFields {
+export function advertFields(
+  nodeId: string,
+  fleetId: string,
+  generation: number,
+  more: Partial<AdvertFields> = {},
+): AdvertFields {
   return { version: 1, nodeId, fleetId, state: 'forming', clusterId: '', generation, ...more };
 }
 
@@ -23,7 +31,13 @@ export function announcement(instance: string, txt: Record<string, string>, addr
   const answers: Answer[] = [
     { type: 'PTR', name: '_nucmesh._tcp.local', ttl: 4500, data: fqdn },
     { type: 'SRV', name: fqdn, ttl: 120, flush: true, data: { target: host, port } },
-    { type: 'TXT', name: fqdn, ttl: 4500, flush: true, data: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)) },
+    {
+      type: 'TXT',
+      name: fqdn,
+      ttl: 4500,
+      flush: true,
+      data: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)),
+    },
     { type: 'A', name: host, ttl: 120, flush: true, data: address },
   ];
   return dnsPacket.encode({ type: 'response', flags: dnsPacket.AUTHORITATIVE_ANSWER, answers });
@@ -40,7 +54,14 @@ function writePackets(file: string, packets: Buffer[]): string {
 }
 
 /** Multicast `packets` (`repeat` times) from lab host `host` with send-packets.js; the file goes in `dir`. */
-export async function sendPackets(lab: NetnsLab, host: string, dir: string, name: string, packets: Buffer[], repeat = 1): Promise<void> {
+export async function sendPackets(
+  lab: NetnsLab,
+  host: string,
+  dir: string,
+  name: string,
+  packets: Buffer[],
+  repeat = 1,
+): Promise<void> {
   const file = writePackets(path.join(dir, `${name}.json`), packets);
   const r = await lab.run(host, process.execPath, [senderScript, file, String(repeat)]);
   assert.equal(r.code, 0, r.stderr);

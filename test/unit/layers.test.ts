@@ -64,6 +64,7 @@ test('every module imports only from its own part of src/ or from a lower layer'
 test('the check sees every kind of relative import', () => {
   const probe = path.join(src, 'discovery', 'service.ts');
   const seen = importsOf(probe).map((t) => partOf(t));
-  for (const part of ['log', 'errors', 'node', 'discovery']) assert.ok(seen.includes(part), `${part} in ${seen.join(', ')}`);
+  for (const part of ['log', 'errors', 'node', 'discovery'])
+    assert.ok(seen.includes(part), `${part} in ${seen.join(', ')}`);
   assert.ok(layerOf('api') === layerOf('discovery') && layerOf('node') < layerOf('api'));
 });

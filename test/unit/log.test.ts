@@ -10,7 +10,15 @@ function capture(): { stream: PassThrough; lines: () => Record<string, unknown>[
   const stream = new PassThrough();
   let text = '';
   stream.on('data', (d: Buffer) => (text += d.toString()));
-  return { stream, lines: () => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 test('log lines are JSON with level, message and fields', () => {
@@ -27,7 +35,15 @@ test('secrets in log fields are redacted', () => {
   const { stream, lines } = capture();
   const log = createLogger({ format: 'json', destination: stream });
   const secret = 'S3CRET-value-that-must-not-appear';
-  log.info({ key: secret, token: secret, config: { key: secret, api: { tokens: { admin: secret } } }, peer: { token: secret } }, 'with secrets');
+  log.info(
+    {
+      key: secret,
+      token: secret,
+      config: { key: secret, api: { tokens: { admin: secret } } },
+      peer: { token: secret },
+    },
+    'with secrets',
+  );
   const text = JSON.stringify(lines());
   assert.ok(!text.includes(secret), text);
   assert.match(text, /\[redacted\]/);
@@ -66,7 +82,7 @@ function rawLines(): { stream: PassThrough; lines: () => string[] } {
 
 const duplicates = (keys: string[]): string[] => keys.filter((k, i) => keys.indexOf(k) !== i);
 
-test('a component logger\'s JSON line has each key once: svc, then one component', () => {
+test("a component logger's JSON line has each key once: svc, then one component", () => {
   const { stream, lines } = rawLines();
   const log = createLogger({ format: 'json', destination: stream });
   const discovery = componentLogger(log, 'discovery');

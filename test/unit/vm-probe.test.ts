@@ -20,8 +20,11 @@ test('probe status lines are read back from the console', () => {
     'probe: status 1 active=active restarts=0 rss_kb=66000',
     '',
   ].join('\r\n');
-  assert.deepEqual(probeStatuses(consoleText).map((s) => [s.seq, s.active, s.rssKb]), [
-    [0, 'activating', 0],
-    [1, 'active', 66000],
-  ]);
+  assert.deepEqual(
+    probeStatuses(consoleText).map((s) => [s.seq, s.active, s.rssKb]),
+    [
+      [0, 'activating', 0],
+      [1, 'active', 66000],
+    ],
+  );
 });

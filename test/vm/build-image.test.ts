@@ -20,7 +20,9 @@ const script = path.join(repoRoot, 'scripts/build-image.sh');
 
 function run(args: string[], asUser?: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const [cmd, argv] = asUser ? ['setpriv', ['--reuid', asUser, '--regid', asUser, '--clear-groups', 'bash', script, ...args]] : ['bash', [script, ...args]];
+    const [cmd, argv] = asUser
+      ? ['setpriv', ['--reuid', asUser, '--regid', asUser, '--clear-groups', 'bash', script, ...args]]
+      : ['bash', [script, ...args]];
     const child = spawn(cmd as string, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -41,7 +43,11 @@ function fakeK3sDir(dir: string): { binary: Buffer; images: Buffer } {
   writeFileSync(path.join(dir, 'k3s-airgap-images-amd64.tar.zst'), images);
   writeFileSync(
     path.join(dir, 'sha256sum-amd64.txt'),
-    [`${sha256('other')}  k3s-airgap-images-amd64.tar`, `${sha256(binary)}  k3s`, `${sha256(images)}  k3s-airgap-images-amd64.tar.zst`].join('\n') + '\n',
+    [
+      `${sha256('other')}  k3s-airgap-images-amd64.tar`,
+      `${sha256(binary)}  k3s`,
+      `${sha256(images)}  k3s-airgap-images-amd64.tar.zst`,
+    ].join('\n') + '\n',
   );
   return { binary, images };
 }
@@ -50,7 +56,8 @@ describe('build-image.sh: options and early failures', () => {
   it('--help explains every option', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
-    for (const opt of ['--out', '--fleet', '--k3s-version', '--k3s-dir', '--without-k3s', '--secure-boot', '--size']) assert.match(r.out, new RegExp(`\\n  ${opt} `), opt);
+    for (const opt of ['--out', '--fleet', '--k3s-version', '--k3s-dir', '--without-k3s', '--secure-boot', '--size'])
+      assert.match(r.out, new RegExp(`\\n  ${opt} `), opt);
   });
 
   it('rejects a bad option or value with exit 2, naming it', async () => {
@@ -66,13 +73,17 @@ describe('build-image.sh: options and early failures', () => {
   });
 });
 
-describe('build-image.sh: needs root', { skip: process.getuid?.() === 0 ? false : 'needs root to drop to an unprivileged user' }, () => {
-  it('says to run it as root, with the same arguments, before doing anything', async () => {
-    const r = await run(['--without-k3s', '--size', '4G'], '65534');
-    assert.equal(r.code, 1);
-    assert.match(r.out, /must run as root .*: sudo \S*build-image\.sh --without-k3s --size 4G/);
-  });
-});
+describe(
+  'build-image.sh: needs root',
+  { skip: process.getuid?.() === 0 ? false : 'needs root to drop to an unprivileged user' },
+  () => {
+    it('says to run it as root, with the same arguments, before doing anything', async () => {
+      const r = await run(['--without-k3s', '--size', '4G'], '65534');
+      assert.equal(r.code, 1);
+      assert.match(r.out, /must run as root .*: sudo \S*build-image\.sh --without-k3s --size 4G/);
+    });
+  },
+);
 
 describe('build-image.sh: k3s', { skip }, () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-build-'));
@@ -109,7 +120,10 @@ describe('build-image.sh: k3s', { skip }, () => {
     writeFileSync(fleet, renderFleetConfig({ ...cfg, ssh: { ...cfg.ssh, authorizedKeys: [key] } }), { mode: 0o600 });
     const r = await run(['--k3s-dir', path.join(work, 'k3s'), '--out', out, '--fleet', fleet]);
     assert.equal(r.code, 0, r.out.slice(-3000));
-    const img = path.join(out, `nucmesh-${(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}.img`);
+    const img = path.join(
+      out,
+      `nucmesh-${(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}.img`,
+    );
     assert.deepEqual(readRootFile(img, '/usr/local/bin/k3s'), binary);
     assert.equal(rootFileMode(img, '/usr/local/bin/k3s'), 0o755);
     assert.deepEqual(readRootFile(img, '/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst'), images);
@@ -124,18 +138,26 @@ describe('build-image.sh: k3s', { skip }, () => {
     assert.equal(readRootFile(img, '/root/.ssh/authorized_keys')?.toString(), `${key}\n`);
     assert.equal(rootFileMode(img, '/root/.ssh/authorized_keys'), 0o600);
     assert.ok(listRootDir(img, '/etc/systemd/system/multi-user.target.wants').includes('ssh.service'));
-    assert.match(readRootFile(img, '/etc/ssh/sshd_config.d/nucmesh.conf')?.toString() ?? '', /^PasswordAuthentication no$/m);
+    assert.match(
+      readRootFile(img, '/etc/ssh/sshd_config.d/nucmesh.conf')?.toString() ?? '',
+      /^PasswordAuthentication no$/m,
+    );
     // mDNS sockets may grow their receive buffers to 2 MiB (Debian caps them at 208 KiB).
     const sysctl = readRootFile(img, '/etc/sysctl.d/60-nucmesh.conf')?.toString() ?? '';
     assert.match(sysctl, /^net\.core\.rmem_max = 2097152$/m);
     // Neighbour tables fit a large LAN (past the kernel's 1024 entries, packets are dropped silently).
-    for (const family of ['ipv4', 'ipv6']) assert.match(sysctl, new RegExp(`^net\\.${family}\\.neigh\\.default\\.gc_thresh3 = 8192$`, 'm'));
+    for (const family of ['ipv4', 'ipv6'])
+      assert.match(sysctl, new RegExp(`^net\\.${family}\\.neigh\\.default\\.gc_thresh3 = 8192$`, 'm'));
     // The agent runs with a small V8 young generation (≈ 20 MB less resident memory).
-    assert.match(readRootFile(img, '/etc/default/nucmesh')?.toString() ?? '', /^NODE_OPTIONS=--max-semi-space-size=2$/m);
+    assert.match(
+      readRootFile(img, '/etc/default/nucmesh')?.toString() ?? '',
+      /^NODE_OPTIONS=--max-semi-space-size=2$/m,
+    );
     // Every output is listed in SHA256SUMS with its real sum.
     const sums = readFileSync(path.join(out, 'SHA256SUMS'), 'utf8');
     assert.match(sums, new RegExp(`^${sha256(readFileSync(img))}  ${path.basename(img)}$`, 'm'));
-    for (const ext of ['.img.zst', '.vmlinuz', '.initrd', '.cmdline']) assert.match(sums, new RegExp(`${path.basename(img, '.img')}\\${ext}$`, 'm'));
+    for (const ext of ['.img.zst', '.vmlinuz', '.initrd', '.cmdline'])
+      assert.match(sums, new RegExp(`${path.basename(img, '.img')}\\${ext}$`, 'm'));
   });
 });
 
@@ -149,14 +171,23 @@ describe('build-image.sh: the test image', { skip }, () => {
     assert.equal(readRootFile(image.img, '/usr/local/bin/k3s'), null);
     assert.equal(readRootFile(image.img, '/root/.ssh/authorized_keys'), null);
     assert.ok(!listRootDir(image.img, '/etc/systemd/system/multi-user.target.wants').includes('ssh.service'));
-    const shadowRoot = readRootFile(image.img, '/etc/shadow')?.toString().split('\n').find((l) => l.startsWith('root:'));
+    const shadowRoot = readRootFile(image.img, '/etc/shadow')
+      ?.toString()
+      .split('\n')
+      .find((l) => l.startsWith('root:'));
     assert.match(shadowRoot ?? '', /^root:!/, 'root must be locked');
-    assert.deepEqual(listRootDir(image.img, '/etc/ssh').filter((n) => n.startsWith('ssh_host_')), []);
+    assert.deepEqual(
+      listRootDir(image.img, '/etc/ssh').filter((n) => n.startsWith('ssh_host_')),
+      [],
+    );
     assert.equal(readRootFile(image.img, '/etc/machine-id')?.toString(), 'uninitialized\n');
     assert.equal(readEspFile(image.img, '/nucmesh/fleet.yaml'), readFileSync(image.fleet, 'utf8'));
     assert.ok(readRootFile(image.img, '/opt/nucmesh/dist/src/cli/bin.js'));
     const modules = listRootDir(image.img, '/opt/nucmesh/node_modules');
-    assert.ok(modules.includes('pino') && !modules.includes('typescript') && !modules.includes('eslint'), 'production dependencies only');
+    assert.ok(
+      modules.includes('pino') && !modules.includes('typescript') && !modules.includes('eslint'),
+      'production dependencies only',
+    );
     assert.deepEqual(listRootDir(image.img, '/usr/share/man'), [], 'no manuals');
   });
 
@@ -164,11 +195,21 @@ describe('build-image.sh: the test image', { skip }, () => {
     const esp = partitions(image.img).find((p) => p.name === 'nucmesh-esp');
     assert.ok(esp?.uuid, 'the ESP has a partition UUID');
     const param = `nucmesh.esp=PARTUUID=${esp.uuid.toLowerCase()}`;
-    assert.ok(image.cmdline.split(' ').includes(param), `the direct-boot command line lacks ${param}: ${image.cmdline}`);
-    assert.match(readEspFile(image.img, '/loader/entries/nucmesh.conf') ?? '', new RegExp(`^options .*${param}`, 'm'), 'the systemd-boot entry lacks it');
+    assert.ok(
+      image.cmdline.split(' ').includes(param),
+      `the direct-boot command line lacks ${param}: ${image.cmdline}`,
+    );
+    assert.match(
+      readEspFile(image.img, '/loader/entries/nucmesh.conf') ?? '',
+      new RegExp(`^options .*${param}`, 'm'),
+      'the systemd-boot entry lacks it',
+    );
     const fstab = readRootFile(image.img, '/etc/fstab')?.toString() ?? '';
     assert.doesNotMatch(fstab, /^[^#].*\/boot\/efi/m, 'fstab must not mount the ESP (by label)');
     assert.equal(rootFileMode(image.img, '/etc/systemd/system-generators/nucmesh-esp-generator'), 0o755);
-    assert.match(readRootFile(image.img, '/etc/systemd/system/nucmesh.service')?.toString() ?? '', /^After=.*\bboot-efi\.mount\b/m);
+    assert.match(
+      readRootFile(image.img, '/etc/systemd/system/nucmesh.service')?.toString() ?? '',
+      /^After=.*\bboot-efi\.mount\b/m,
+    );
   });
 });

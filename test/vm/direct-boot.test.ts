@@ -25,10 +25,19 @@ for (const cpu of [undefined, 'max'] as const) {
 
     it('runs nucmesh.service, which shows model, serial, node ID and hostname in the banner and reaches forming', async () => {
       const t0 = Date.now();
-      const vm = await suite.start({ name: `direct${cpu ? `-${cpu}` : ''}`, boot: 'direct', smbios, cpu, userNet: { apiHostPort: cpu ? 18444 : 18443 }, ...probeFiles(suite.work) });
+      const vm = await suite.start({
+        name: `direct${cpu ? `-${cpu}` : ''}`,
+        boot: 'direct',
+        smbios,
+        cpu,
+        userNet: { apiHostPort: cpu ? 18444 : 18443 },
+        ...probeFiles(suite.work),
+      });
       await vm.waitFor(/Started nucmesh\.service/, cpu ? 600_000 : 240_000);
       await vm.waitFor(BANNER_DONE, 300_000);
-      console.log(`# boot to banner (direct kernel, TCG${cpu ? `, -cpu ${cpu}` : ''}): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(
+        `# boot to banner (direct kernel, TCG${cpu ? `, -cpu ${cpu}` : ''}): ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
       const formed = await waitForBannerState(vm, 'forming', cpu ? 600_000 : 240_000);
       console.log(`# boot to forming: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const text = vm.console();
@@ -36,7 +45,10 @@ for (const cpu of [undefined, 'max'] as const) {
       // DHCP from QEMU's user network: an address in 10.0.2.0/24, and the API URL on it.
       const banner = lastBanner(text);
       assert.ok(banner);
-      assert.ok(banner.ips.some((ip) => ip.startsWith('10.0.2.')), `no DHCP address in the banner: ${banner.ips.join(', ')}`);
+      assert.ok(
+        banner.ips.some((ip) => ip.startsWith('10.0.2.')),
+        `no DHCP address in the banner: ${banner.ips.join(', ')}`,
+      );
       assert.match(banner.fields['API'] ?? '', /^http:\/\/10\.0\.2\.\d+:8443\/$/);
       // The agent's own log lines reach the console too.
       assert.match(text, new RegExp(`"msg":"hostname: set to ${hostname}"`));
@@ -44,11 +56,18 @@ for (const cpu of [undefined, 'max'] as const) {
       assertEspNotRaced(text, espPartUuid(suite.image()), 'cmdline');
       // Still active 30 s later, never restarted (systemd's own account, via the probe).
       const firstStatus = probeStatuses(vm.console()).at(-1)?.seq ?? -1;
-      const later = await vm.waitFor(new RegExp(`probe: status ${firstStatus + 3} active=(\\S+) restarts=(\\d+) rss_kb=(\\d+)`), 120_000);
+      const later = await vm.waitFor(
+        new RegExp(`probe: status ${firstStatus + 3} active=(\\S+) restarts=(\\d+) rss_kb=(\\d+)`),
+        120_000,
+      );
       assert.equal(later[1], 'active', 'nucmesh.service is not active');
       assert.equal(later[2], '0', 'systemd restarted nucmesh.service');
       console.log(`# RSS of nucmesh.service in the VM: ${Math.round(Number(later[3]) / 1024)} MiB`);
-      assert.equal((vm.console().match(/"msg":"fleet config loaded"/g) ?? []).length, 1, 'the agent loaded its fleet config more than once');
+      assert.equal(
+        (vm.console().match(/"msg":"fleet config loaded"/g) ?? []).length,
+        1,
+        'the agent loaded its fleet config more than once',
+      );
     });
   });
 }

@@ -22,9 +22,21 @@ describe('image: an EFI partition that appears late', { skip }, () => {
   it('waits for the named partition, then mounts it and forms without a timeout or restart', async () => {
     const image = suite.image();
     const stick = stickCopy(image, suite.work, readFileSync(image.fleet, 'utf8'));
-    const vm = await suite.start({ name: 'late-esp', boot: 'direct', smbios: nuc('G6TN66666666'), userNet: {}, usbController: true, append: `nucmesh.esp=PARTUUID=${stick.espPartUuid}` });
+    const vm = await suite.start({
+      name: 'late-esp',
+      boot: 'direct',
+      smbios: nuc('G6TN66666666'),
+      userNet: {},
+      usbController: true,
+      append: `nucmesh.esp=PARTUUID=${stick.espPartUuid}`,
+    });
     const waiting = await waitForBannerState(vm, 'no-fleet-config', 300_000);
-    assert.match(waiting.fields['Why'] ?? '', new RegExp(`waiting for the EFI partition PARTUUID=${stick.espPartUuid} \\(from the kernel command line\\) to appear`));
+    assert.match(
+      waiting.fields['Why'] ?? '',
+      new RegExp(
+        `waiting for the EFI partition PARTUUID=${stick.espPartUuid} \\(from the kernel command line\\) to appear`,
+      ),
+    );
     // Long past systemd's 90 s default device timeout, had a job waited for the partition.
     await new Promise((r) => setTimeout(r, 95_000));
     const mark = vm.console().length;
@@ -36,7 +48,9 @@ describe('image: an EFI partition that appears late', { skip }, () => {
     const text = vm.console();
     assertEspNotRaced(text, stick.espPartUuid, 'cmdline');
     const byAgent = /is there but not mounted: starting boot-efi\.mount/.test(text);
-    console.log(`# mounted by ${byAgent ? 'the agent (systemctl start boot-efi.mount)' : 'systemd, when the device appeared (the generator\'s .wants link)'}`);
+    console.log(
+      `# mounted by ${byAgent ? 'the agent (systemctl start boot-efi.mount)' : "systemd, when the device appeared (the generator's .wants link)"}`,
+    );
     assert.equal((text.match(/"msg":"agent running/g) ?? []).length, 1, 'the agent started more than once');
   });
 });

@@ -22,15 +22,28 @@ describe('image: no fleet config on the EFI partition', { skip }, () => {
   it('shows no-fleet-config and what to do, then forms once the file is copied, without a restart', async () => {
     const image = imageWithoutFleet(suite.image(), suite.work);
     const t0 = Date.now();
-    const vm = await suite.start({ name: 'nofleet', image, boot: 'direct', smbios: nuc('G6TN55555555'), userNet: {}, ...probeFiles(suite.work, suite.image().fleet) });
+    const vm = await suite.start({
+      name: 'nofleet',
+      image,
+      boot: 'direct',
+      smbios: nuc('G6TN55555555'),
+      userNet: {},
+      ...probeFiles(suite.work, suite.image().fleet),
+    });
     const waiting = await waitForBannerState(vm, 'no-fleet-config', 300_000);
     console.log(`# boot to no-fleet-config banner: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    assert.match(waiting.fields['Why'] ?? '', /no fleet config at \/boot\/efi\/nucmesh\/fleet\.yaml.*Copy .*nucmesh fleet init.* to nucmesh\/fleet\.yaml on the EFI partition; the node goes on by itself/);
+    assert.match(
+      waiting.fields['Why'] ?? '',
+      /no fleet config at \/boot\/efi\/nucmesh\/fleet\.yaml.*Copy .*nucmesh fleet init.* to nucmesh\/fleet\.yaml on the EFI partition; the node goes on by itself/,
+    );
     assert.match(waiting.fields['Node ID'] ?? '', /^[0-9a-f]{32} /, 'the node still shows who it is');
 
     const copied = await vm.waitFor(/probe: fleet config copied/, 120_000);
     const mark = copied.index;
-    assert.ok(parseBanners(vm.console().slice(0, mark)).some((b) => b.fields['State'] === 'no-fleet-config'), 'the banner showed no-fleet-config before the file came');
+    assert.ok(
+      parseBanners(vm.console().slice(0, mark)).some((b) => b.fields['State'] === 'no-fleet-config'),
+      'the banner showed no-fleet-config before the file came',
+    );
     const t1 = Date.now();
     const formed = await waitForBannerState(vm, 'forming', 120_000, mark);
     console.log(`# file copied → forming: ${((Date.now() - t1) / 1000).toFixed(1)} s`);
@@ -41,7 +54,10 @@ describe('image: no fleet config on the EFI partition', { skip }, () => {
     assert.equal((text.match(/"msg":"agent running/g) ?? []).length, 1, 'the agent started more than once');
     const statuses = probeStatuses(text);
     assert.ok(statuses.length > 0, 'no probe status lines');
-    assert.ok(statuses.every((s) => s.restarts === 0), 'systemd restarted nucmesh.service');
+    assert.ok(
+      statuses.every((s) => s.restarts === 0),
+      'systemd restarted nucmesh.service',
+    );
     assert.doesNotMatch(text, /nucmesh\.service: Main process exited/);
   });
 });

@@ -11,6 +11,8 @@ if (unavailable) {
 } else {
   for (const secureBoot of [false, true]) {
     const image = await ensureTestImage((l) => console.log(`# ${l}`), { secureBoot });
-    console.log(`# test image (${secureBoot ? 'secure-boot' : 'plain'}): ${image.buildSeconds === null ? 'cached' : `built in ${image.buildSeconds} s`}`);
+    console.log(
+      `# test image (${secureBoot ? 'secure-boot' : 'plain'}): ${image.buildSeconds === null ? 'cached' : `built in ${image.buildSeconds} s`}`,
+    );
   }
 }

@@ -29,7 +29,9 @@ describe('image: Secure Boot', { skip }, () => {
     assert.match(text, /Kernel is locked down from EFI Secure Boot/);
     assertBannerMatches(formed, smbios);
     const source = /"msg":"EFI partition: PARTUUID=\S+ \(named by the boot loader\)/.test(text) ? 'loader' : 'cmdline';
-    console.log(`# Secure Boot: the ESP was named by ${source === 'loader' ? "GRUB's bli module (LoaderDevicePartUUID)" : 'nucmesh.esp= on the command line'}`);
+    console.log(
+      `# Secure Boot: the ESP was named by ${source === 'loader' ? "GRUB's bli module (LoaderDevicePartUUID)" : 'nucmesh.esp= on the command line'}`,
+    );
     assertEspNotRaced(text, espPartUuid(suite.image()), source);
   });
 });

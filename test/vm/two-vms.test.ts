@@ -62,9 +62,15 @@ describe('image: two VMs on one L2 segment', { skip }, () => {
       const other = ids[1 - i]!;
       const m = await vm.waitFor(new RegExp(`"peer":"${other}","instance":"([^"]+)"[^\\n]*"msg":"peer up`), 240_000);
       assert.equal(m[1], hostnames[1 - i], 'the instance name is the peer hostname');
-      assert.doesNotMatch(vm.console(), new RegExp(`"peer":"${ids[i]}"[^\\n]*"msg":"peer up`), 'a node does not list itself as a peer');
+      assert.doesNotMatch(
+        vm.console(),
+        new RegExp(`"peer":"${ids[i]}"[^\\n]*"msg":"peer up`),
+        'a node does not list itself as a peer',
+      );
     }
-    const rss = probeStatuses(vms[0]!.console()).filter((st) => st.rssKb > 0).at(-1);
+    const rss = probeStatuses(vms[0]!.console())
+      .filter((st) => st.rssKb > 0)
+      .at(-1);
     if (rss) console.log(`# RSS of nucmesh.service in the VM: ${Math.round(rss.rssKb / 1024)} MiB`);
   });
 });

@@ -19,7 +19,10 @@ import { newFleetConfig, parseFleetConfig, renderFleetConfig } from '../../src/c
 
 const skip = vmTestsUnavailable() || (existsSync(OVMF_CODE) ? false : `${OVMF_CODE} is missing (Debian package ovmf)`);
 
-for (const variant of [{ cpu: undefined, stick: true }, { cpu: 'max', stick: false }] as const) {
+for (const variant of [
+  { cpu: undefined, stick: true },
+  { cpu: 'max', stick: false },
+] as const) {
   const name = `uefi${variant.cpu ? `-${variant.cpu}` : ''}`;
   const title = variant.stick ? 'with a second nucmesh stick plugged in' : `-cpu ${variant.cpu}`;
   describe(`image: UEFI boot through OVMF (${title})`, { skip }, () => {
@@ -29,18 +32,34 @@ for (const variant of [{ cpu: undefined, stick: true }, { cpu: 'max', stick: fal
     it('boots the image file with OVMF and reads the fleet config from the EFI partition it booted from', async () => {
       const image = suite.image();
       const ownFleet = parseFleetConfig(readFileSync(image.fleet, 'utf8'));
-      const stick = variant.stick ? stickCopy(image, suite.work, renderFleetConfig(newFleetConfig('the-sticks-fleet'))) : undefined;
+      const stick = variant.stick
+        ? stickCopy(image, suite.work, renderFleetConfig(newFleetConfig('the-sticks-fleet')))
+        : undefined;
       const t0 = Date.now();
-      const vm = await suite.start({ name, boot: 'uefi', smbios, cpu: variant.cpu, userNet: {}, ...(stick ? { usbStick: stick.img } : {}) });
+      const vm = await suite.start({
+        name,
+        boot: 'uefi',
+        smbios,
+        cpu: variant.cpu,
+        userNet: {},
+        ...(stick ? { usbStick: stick.img } : {}),
+      });
       const formed = await waitForBannerState(vm, 'forming', variant.cpu ? 900_000 : 300_000);
       console.log(`# boot to forming (OVMF + systemd-boot, TCG, ${title}): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const text = vm.console();
       assertBannerMatches(formed, smbios);
       // The kernel came from the ESP through systemd-boot, with the image's own command line.
-      assert.match(text, new RegExp(`Command line: .*${image.cmdline.split(' ')[0]?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.match(
+        text,
+        new RegExp(`Command line: .*${image.cmdline.split(' ')[0]?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
       // systemd-boot named its ESP, and that is the one the agent used.
       assertEspNotRaced(text, espPartUuid(image), 'loader');
-      assert.match(text, new RegExp(`"fleet":"${ownFleet.name}"[^\\n]*"msg":"fleet config loaded"`), 'the node loaded another fleet config than its own');
+      assert.match(
+        text,
+        new RegExp(`"fleet":"${ownFleet.name}"[^\\n]*"msg":"fleet config loaded"`),
+        'the node loaded another fleet config than its own',
+      );
       if (stick) {
         assert.doesNotMatch(text, /the-sticks-fleet/, "the stick's fleet config was used");
         assert.doesNotMatch(text, new RegExp(stick.espPartUuid), "the stick's ESP was named");

@@ -63,7 +63,11 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
   if (values['apply-host'] === true) {
     opts.applyHost = true;
     const ttys = process.env['NUCMESH_BANNER_TTYS'];
-    if (ttys) opts.bannerTtys = ttys.split(',').map((t) => t.trim()).filter(Boolean);
+    if (ttys)
+      opts.bannerTtys = ttys
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
   }
   return opts;
 }
@@ -80,7 +84,10 @@ export const agentCommand: Command = {
     }
     const log = createLogger();
     // Listen before starting: a supervisor may signal at any moment, even during the boot steps.
-    const stopSignal = Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+    const stopSignal = Promise.race([
+      once(process, 'SIGTERM').then(() => 'SIGTERM'),
+      once(process, 'SIGINT').then(() => 'SIGINT'),
+    ]);
     // Keep the event loop alive while no service holds it (else node exits 13 on the pending await).
     const keepAlive = setInterval(() => {}, 1 << 30);
     const agent = startAgent(opts, log);

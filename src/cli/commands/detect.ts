@@ -31,14 +31,31 @@ export const detectCommand: Command = {
   summary: 'detect the hardware and print the inventory and node identity',
   help,
   async run(argv, io) {
-    const { values, positionals } = parseOptions('detect', { from: { type: 'string' }, json: { type: 'boolean' }, labels: { type: 'boolean' }, nfd: { type: 'boolean' }, 'data-dir': { type: 'string' } }, argv, true);
+    const { values, positionals } = parseOptions(
+      'detect',
+      {
+        from: { type: 'string' },
+        json: { type: 'boolean' },
+        labels: { type: 'boolean' },
+        nfd: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+      },
+      argv,
+      true,
+    );
     if (values.help) {
       write(io.stdout, help);
       return 0;
     }
-    if (positionals.length > 0) throw new UsageError(`nucmesh detect: unexpected argument '${positionals[0]}' (a capture directory goes after --from)`);
+    if (positionals.length > 0)
+      throw new UsageError(
+        `nucmesh detect: unexpected argument '${positionals[0]}' (a capture directory goes after --from)`,
+      );
     const outputs = ['json', 'labels', 'nfd'].filter((k) => values[k] === true);
-    if (outputs.length > 1) throw new UsageError(`nucmesh detect: choose one of --json, --labels, --nfd (got ${outputs.map((o) => `--${o}`).join(' and ')})`);
+    if (outputs.length > 1)
+      throw new UsageError(
+        `nucmesh detect: choose one of --json, --labels, --nfd (got ${outputs.map((o) => `--${o}`).join(' and ')})`,
+      );
     const from = values['from'] as string | undefined;
     if (from === '') throw new UsageError('nucmesh detect: --from needs a directory');
     const inv = await detectInventory(from !== undefined ? { from } : {});
@@ -47,7 +64,12 @@ export const detectCommand: Command = {
       return 0;
     }
     if (values['labels']) {
-      write(io.stdout, Object.entries(nodeLabels(inv)).map(([k, v]) => `${k}=${v}`).join('\n'));
+      write(
+        io.stdout,
+        Object.entries(nodeLabels(inv))
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n'),
+      );
       return 0;
     }
     if (values['nfd']) {
@@ -61,7 +83,10 @@ export const detectCommand: Command = {
     } catch {
       persisted = undefined;
     }
-    write(io.stdout, formatDetectTable(inv, { id: persisted ?? deriveIdentity(inv), persisted: persisted !== undefined }));
+    write(
+      io.stdout,
+      formatDetectTable(inv, { id: persisted ?? deriveIdentity(inv), persisted: persisted !== undefined }),
+    );
     return 0;
   },
 };

@@ -25,7 +25,12 @@ Options:
 `;
 
 function defaultName(file: string): string {
-  const base = path.basename(file).replace(/\.[^.]*$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const base = path
+    .basename(file)
+    .replace(/\.[^.]*$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return base && base !== 'fleet' && base.length <= 63 ? base : 'fleet';
 }
 
@@ -41,7 +46,8 @@ export const fleetCommand: Command = {
     }
     const [sub, file, ...rest] = positionals;
     if (!sub) throw new UsageError(`nucmesh fleet: missing subcommand (init or check). See 'nucmesh fleet --help'.`);
-    if (sub !== 'init' && sub !== 'check') throw new UsageError(`nucmesh fleet: unknown subcommand '${sub}' (expected init or check)`);
+    if (sub !== 'init' && sub !== 'check')
+      throw new UsageError(`nucmesh fleet: unknown subcommand '${sub}' (expected init or check)`);
     if (!file) throw new UsageError(`nucmesh fleet ${sub}: missing FILE`);
     if (rest.length > 0) throw new UsageError(`nucmesh fleet ${sub}: unexpected argument '${rest[0]}'`);
     if (sub === 'init') {
@@ -51,8 +57,12 @@ export const fleetCommand: Command = {
       return 0;
     }
     const loaded = await loadFleetConfig(file);
-    if (loaded.tooOpen) write(io.stderr, `warning: ${file} is readable by other users; it holds secrets: chmod 600 ${file}`);
-    write(io.stdout, `${file}: valid (fleet '${loaded.config.name}', fleet ID ${fleetId(loaded.config.key)}, ${loaded.config.servers} servers)`);
+    if (loaded.tooOpen)
+      write(io.stderr, `warning: ${file} is readable by other users; it holds secrets: chmod 600 ${file}`);
+    write(
+      io.stdout,
+      `${file}: valid (fleet '${loaded.config.name}', fleet ID ${fleetId(loaded.config.key)}, ${loaded.config.servers} servers)`,
+    );
     return 0;
   },
 };

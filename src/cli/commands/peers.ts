@@ -41,7 +41,14 @@ function table(peers: PeerListing[]): string {
     ]);
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export const peersCommand: Command = {
@@ -49,7 +56,16 @@ export const peersCommand: Command = {
   summary: 'list the nucmesh nodes on the LAN, with signature checks',
   help,
   async run(argv, io) {
-    const { values } = parseOptions('peers', { fleet: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' }, interface: { type: 'string', multiple: true } }, argv);
+    const { values } = parseOptions(
+      'peers',
+      {
+        fleet: { type: 'string' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        interface: { type: 'string', multiple: true },
+      },
+      argv,
+    );
     if (values.help) {
       write(io.stdout, help);
       return 0;
@@ -62,11 +78,17 @@ export const peersCommand: Command = {
       fleet.fleetId = fleetId(config.key);
       fleet.key = fleetKeyBytes(config);
     }
-    const { peers, interfaces } = await browseOnce({ seconds, fleet, interfaces: (values['interface'] as string[] | undefined) ?? [] });
+    const { peers, interfaces } = await browseOnce({
+      seconds,
+      fleet,
+      interfaces: (values['interface'] as string[] | undefined) ?? [],
+    });
     if (values['json']) write(io.stdout, JSON.stringify(peers, null, 2));
     else {
-      if (interfaces.length === 0) write(io.stderr, 'nucmesh peers: no usable network interface (up, with an IPv4 address)');
-      if (!file) write(io.stderr, 'nucmesh peers: no fleet config: signatures are shown as unverified (pass --fleet FILE)');
+      if (interfaces.length === 0)
+        write(io.stderr, 'nucmesh peers: no usable network interface (up, with an IPv4 address)');
+      if (!file)
+        write(io.stderr, 'nucmesh peers: no fleet config: signatures are shown as unverified (pass --fleet FILE)');
       write(io.stdout, table(peers));
     }
     return 0;

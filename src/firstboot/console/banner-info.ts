@@ -29,7 +29,10 @@ export interface BannerContext extends Pick<BootContext, 'inventory' | 'identity
   apiProblem?: string;
 }
 
-export async function collectBannerInfo(ctx: BannerContext, src: BannerSources): Promise<Omit<BannerInfo, 'state' | 'detail'>> {
+export async function collectBannerInfo(
+  ctx: BannerContext,
+  src: BannerSources,
+): Promise<Omit<BannerInfo, 'state' | 'detail'>> {
   const inv = ctx.inventory;
   const info: Omit<BannerInfo, 'state' | 'detail'> = {
     version: src.version,

@@ -33,7 +33,11 @@ export function startBannerService(deps: BannerServiceDeps): () => Promise<void>
       try {
         const { state, detail, step } = deps.state.current;
         const shown = step !== undefined ? `${state} (step: ${step})` : state;
-        const text = renderBanner({ ...(await deps.collect()), state: shown, ...(detail !== undefined ? { detail } : {}) });
+        const text = renderBanner({
+          ...(await deps.collect()),
+          state: shown,
+          ...(detail !== undefined ? { detail } : {}),
+        });
         if (text === last) return;
         last = text;
         await deps.draw(text);

@@ -73,7 +73,9 @@ const VALUE_WIDTH = 72 - 11;
 /** The banner as lines of text, no trailing newline. Unknown values show as "unknown". */
 export function renderBanner(info: BannerInfo): string {
   const known = (v: string | null) => (v && v.trim() ? v.trim() : 'unknown');
-  const addrs = info.addresses.length ? info.addresses.map((a) => `${a.address} (${a.iface})`) : ['(none yet: no network?)'];
+  const addrs = info.addresses.length
+    ? info.addresses.map((a) => `${a.address} (${a.iface})`)
+    : ['(none yet: no network?)'];
   const rows: [string, string][] = [
     ['Model', known(info.model)],
     ['Serial', known(info.serial)],

@@ -25,11 +25,23 @@ import { isVirtualNicName } from './nic-kind.js';
 /** Extra inventory fields beyond the contract in types.ts. */
 export interface InventoryExtras {
   /** Network controllers seen on PCI (also where no interface list was captured). */
-  nicControllers: { pciId: string | null; vendor: string | null; model: string | null; driver: string | null; wireless: boolean }[];
+  nicControllers: {
+    pciId: string | null;
+    vendor: string | null;
+    model: string | null;
+    driver: string | null;
+    wireless: boolean;
+  }[];
   /** lm-sensors chips and temperatures (°C); temperatures change from one read to the next. */
   sensors: { chips: string[]; temperatures: { chip: string; label: string; celsius: number }[] };
   /** Which source each major part came from, for debugging disagreements. */
-  sources: { system: string | null; cpu: string | null; memory: string | null; disks: string | null; nics: string | null };
+  sources: {
+    system: string | null;
+    cpu: string | null;
+    memory: string | null;
+    disks: string | null;
+    nics: string | null;
+  };
 }
 
 export type FullInventory = Inventory & InventoryExtras;
@@ -81,7 +93,12 @@ export function buildInventory(src: RawSources): FullInventory {
     dmiIdFiles[f] = v;
   }
   const dmiId = haveDmiId ? parseDmiId(dmiIdFiles) : undefined;
-  const dmi: DmidecodeData | undefined = parse(SOURCE_FILES.dmidecode, 'firmware tables (dmidecode)', parseDmidecode, !haveDmiId);
+  const dmi: DmidecodeData | undefined = parse(
+    SOURCE_FILES.dmidecode,
+    'firmware tables (dmidecode)',
+    parseDmidecode,
+    !haveDmiId,
+  );
   const system = {
     vendor: pick(dmiId?.system.vendor, dmi?.system.vendor),
     product: pick(dmiId?.system.product, dmi?.system.product),
@@ -97,7 +114,11 @@ export function buildInventory(src: RawSources): FullInventory {
     version: pick(dmiId?.board.version, dmi?.board.version),
     serial: pick(dmiId?.board.serial, dmi?.board.serial),
   };
-  const bios = { vendor: pick(dmiId?.bios.vendor, dmi?.bios.vendor), version: pick(dmiId?.bios.version, dmi?.bios.version), date: pick(dmiId?.bios.date, dmi?.bios.date) };
+  const bios = {
+    vendor: pick(dmiId?.bios.vendor, dmi?.bios.vendor),
+    version: pick(dmiId?.bios.version, dmi?.bios.version),
+    date: pick(dmiId?.bios.date, dmi?.bios.date),
+  };
   const chassis = { type: pick(dmiId?.chassis.type, dmi?.chassis.type) };
 
   // --- CPU: cpuinfo > lscpu > hwinfo > dmidecode
@@ -117,7 +138,8 @@ export function buildInventory(src: RawSources): FullInventory {
         }
       : undefined;
   const cpuSources = [cpuinfo, lscpu, hw?.cpu, dmiCpu].filter((c): c is CpuFacts => c !== undefined);
-  const cpuField = <K extends keyof CpuFacts>(k: K): CpuFacts[K] | null => pick(...cpuSources.map((c) => (k === 'flags' ? (c.flags.length > 0 ? c[k] : null) : c[k])));
+  const cpuField = <K extends keyof CpuFacts>(k: K): CpuFacts[K] | null =>
+    pick(...cpuSources.map((c) => (k === 'flags' ? (c.flags.length > 0 ? c[k] : null) : c[k])));
   const cpu: CpuInfo = {
     vendor: normaliseCpuVendor(cpuField('vendor')),
     model: cpuField('model'),
@@ -126,24 +148,42 @@ export function buildInventory(src: RawSources): FullInventory {
     threads: cpuField('threads'),
     flags: cpuField('flags') ?? [],
   };
-  if (cpuSources.length === 0 || cpu.model === null) warnings.push('CPU: no source gave the CPU model (cpuinfo.txt, lscpu.txt, hwinfo.txt, dmidecode.txt)');
-  const cpuSource = cpuinfo ? 'cpuinfo' : lscpu ? 'lscpu' : hw && hw.cpu.threads ? 'hwinfo' : dmiCpu ? 'dmidecode' : null;
+  if (cpuSources.length === 0 || cpu.model === null)
+    warnings.push('CPU: no source gave the CPU model (cpuinfo.txt, lscpu.txt, hwinfo.txt, dmidecode.txt)');
+  const cpuSource = cpuinfo
+    ? 'cpuinfo'
+    : lscpu
+      ? 'lscpu'
+      : hw && hw.cpu.threads
+        ? 'hwinfo'
+        : dmiCpu
+          ? 'dmidecode'
+          : null;
 
   // --- memory: meminfo > dmidecode modules
   const meminfo = parse(SOURCE_FILES.meminfo, 'memory total (/proc/meminfo)', parseMeminfo, !dmi);
   const modules = dmi?.memoryDevices ?? [];
   const installedBytes = modules.length > 0 ? modules.reduce((a, m) => a + m.sizeBytes, 0) : null;
   const memory = { totalBytes: pick(meminfo?.totalBytes, installedBytes), installedBytes, modules };
-  if (memory.totalBytes === null) warnings.push('memory: total unknown (no /proc/meminfo and no memory devices in dmidecode)');
+  if (memory.totalBytes === null)
+    warnings.push('memory: total unknown (no /proc/meminfo and no memory devices in dmidecode)');
 
   // --- disks: lsblk > hwinfo
   const lsblk = parse(SOURCE_FILES.lsblk, 'disks (lsblk)', parseLsblk, !hw);
   const disks: DiskInfo[] = lsblk ?? hw?.disks ?? [];
-  if (get(SOURCE_FILES.lsblk) !== undefined && lsblk !== undefined && lsblk.length === 0 && !/"blockdevices"/.test(get(SOURCE_FILES.lsblk) ?? '')) warnings.push('disks: lsblk.json is not lsblk -J output');
+  if (
+    get(SOURCE_FILES.lsblk) !== undefined &&
+    lsblk !== undefined &&
+    lsblk.length === 0 &&
+    !/"blockdevices"/.test(get(SOURCE_FILES.lsblk) ?? '')
+  )
+    warnings.push('disks: lsblk.json is not lsblk -J output');
 
   // --- NICs: ip link + sysfs > hwinfo
   const links = parse(SOURCE_FILES.ipLink, 'network interfaces (ip link)', parseIpLink, !hw);
-  const addrs = parse(SOURCE_FILES.ipAddr, 'network addresses (ip addr)', parseIpAddr, links !== undefined) ?? new Map<string, string[]>();
+  const addrs =
+    parse(SOURCE_FILES.ipAddr, 'network addresses (ip addr)', parseIpAddr, links !== undefined) ??
+    new Map<string, string[]>();
   const hwNics = new Map((hw?.nics ?? []).map((n) => [n.name, n]));
   let nics: NicInfo[];
   if (links) {
@@ -157,7 +197,8 @@ export function buildInventory(src: RawSources): FullInventory {
         mac: pick(cleanMac(sys('address')), l.mac),
         permanentMac: l.permanentMac,
         driver: pick(clean(sys('driver')), hwNics.get(l.name)?.driver),
-        virtual: isVirtualNicName(l.name) || l.linkType === 'loopback' || l.kind !== null || l.hasPeer || hasDevice === false,
+        virtual:
+          isVirtualNicName(l.name) || l.linkType === 'loopback' || l.kind !== null || l.hasPeer || hasDevice === false,
         speedMbps: speed && speed > 0 ? speed : null,
         addresses: addrs.get(l.name) ?? [],
       };
@@ -176,20 +217,48 @@ export function buildInventory(src: RawSources): FullInventory {
 
   // --- PCI: GPUs and network controllers
   const pci: PciDevice[] = parse(SOURCE_FILES.lspci, 'PCI devices (lspci)', parseLspci, false) ?? [];
-  const gpus: GpuInfo[] = pci.length > 0 ? pci.filter((d) => isGpuClass(d.classId)).map((d) => ({ vendor: pciVendorName(d), model: pciModel(d), pciId: d.pciId })) : (hw?.gpus ?? []);
+  const gpus: GpuInfo[] =
+    pci.length > 0
+      ? pci
+          .filter((d) => isGpuClass(d.classId))
+          .map((d) => ({ vendor: pciVendorName(d), model: pciModel(d), pciId: d.pciId }))
+      : (hw?.gpus ?? []);
   const nicControllers = pci
     .filter((d) => d.classId === '0200' || d.classId === '0280')
-    .map((d) => ({ pciId: d.pciId, vendor: pciVendorName(d), model: pciModel(d), driver: d.driver, wireless: d.classId === '0280' }));
+    .map((d) => ({
+      pciId: d.pciId,
+      vendor: pciVendorName(d),
+      model: pciModel(d),
+      driver: d.driver,
+      wireless: d.classId === '0280',
+    }));
 
   // --- the small ones
   const tpmDevices = get(`${TPM_DIR}/devices`);
-  const tpm = tpmDevices === undefined ? { present: false, version: null } : parseTpm(tpmDevices, (d) => get(`${TPM_DIR}/${d}/tpm_version_major`));
+  const tpm =
+    tpmDevices === undefined
+      ? { present: false, version: null }
+      : parseTpm(tpmDevices, (d) => get(`${TPM_DIR}/${d}/tpm_version_major`));
   const virtualization = parse(SOURCE_FILES.virt, 'virtualization (systemd-detect-virt)', parseVirt, false) ?? null;
   const kernel = parse(SOURCE_FILES.kernel, 'kernel release', parseKernel, false) ?? null;
-  const os = parse(SOURCE_FILES.osRelease, 'operating system (/etc/os-release)', parseOsRelease, false) ?? { id: null, name: null, version: null };
-  const sensors = parse(SOURCE_FILES.sensors, 'sensors (lm-sensors)', parseSensors, false) ?? { chips: [], temperatures: [] };
+  const os = parse(SOURCE_FILES.osRelease, 'operating system (/etc/os-release)', parseOsRelease, false) ?? {
+    id: null,
+    name: null,
+    version: null,
+  };
+  const sensors = parse(SOURCE_FILES.sensors, 'sensors (lm-sensors)', parseSensors, false) ?? {
+    chips: [],
+    temperatures: [],
+  };
 
-  const platform = detectPlatform({ systemVendor: system.vendor, systemProduct: system.product, systemSku: system.sku, boardVendor: board.vendor, boardName: board.name, virtualization });
+  const platform = detectPlatform({
+    systemVendor: system.vendor,
+    systemProduct: system.product,
+    systemSku: system.sku,
+    boardVendor: board.vendor,
+    boardName: board.name,
+    virtualization,
+  });
 
   return {
     system,

@@ -21,7 +21,8 @@ export class CaptureDirError extends NucmeshError {
 
 function safeRelative(name: string): string {
   const norm = path.posix.normalize(name);
-  if (norm.startsWith('..') || path.posix.isAbsolute(norm) || norm.includes('\0')) throw new Error(`unsafe capture file name: ${name}`);
+  if (norm.startsWith('..') || path.posix.isAbsolute(norm) || norm.includes('\0'))
+    throw new Error(`unsafe capture file name: ${name}`);
   return norm;
 }
 
@@ -36,10 +37,18 @@ export async function prepareCaptureDir(dir: string): Promise<void> {
     throw new CaptureDirError(dir, `cannot create capture directory ${dir}: ${(e as Error).message}`, e);
   }
   const entries = await fs.readdir(dir);
-  if (entries.length > 0) throw new CaptureDirError(dir, `capture directory ${dir} is not empty (${entries.length} entries); give a new or empty directory, so no stale file is replayed`);
+  if (entries.length > 0)
+    throw new CaptureDirError(
+      dir,
+      `capture directory ${dir} is not empty (${entries.length} entries); give a new or empty directory, so no stale file is replayed`,
+    );
 }
 
-export async function writeCaptureDir(dir: string, src: RawSources, meta: Record<string, unknown> = {}): Promise<string[]> {
+export async function writeCaptureDir(
+  dir: string,
+  src: RawSources,
+  meta: Record<string, unknown> = {},
+): Promise<string[]> {
   await fs.mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const [name, text] of [...src.files].sort(([a], [b]) => a.localeCompare(b))) {
@@ -49,8 +58,14 @@ export async function writeCaptureDir(dir: string, src: RawSources, meta: Record
     await fs.writeFile(file, text);
     written.push(rel);
   }
-  await fs.writeFile(path.join(dir, MISSING_FILE), JSON.stringify(Object.fromEntries([...src.missing].sort()), null, 2) + '\n');
-  await fs.writeFile(path.join(dir, 'capture.json'), JSON.stringify({ tool: 'nucmesh capture', ...meta }, null, 2) + '\n');
+  await fs.writeFile(
+    path.join(dir, MISSING_FILE),
+    JSON.stringify(Object.fromEntries([...src.missing].sort()), null, 2) + '\n',
+  );
+  await fs.writeFile(
+    path.join(dir, 'capture.json'),
+    JSON.stringify({ tool: 'nucmesh capture', ...meta }, null, 2) + '\n',
+  );
   return written;
 }
 
@@ -61,7 +76,8 @@ export async function readCaptureDir(dir: string): Promise<RawSources> {
   } catch (e) {
     throw new CaptureDirError(dir, `capture directory ${dir} does not exist; make one with 'nucmesh capture DIR'`, e);
   }
-  if (!st.isDirectory()) throw new CaptureDirError(dir, `${dir} is not a directory; --from takes a 'nucmesh capture' directory`);
+  if (!st.isDirectory())
+    throw new CaptureDirError(dir, `${dir} is not a directory; --from takes a 'nucmesh capture' directory`);
   const src = emptySources();
   async function walk(rel: string, depth: number): Promise<void> {
     if (depth > 4) return;

@@ -37,8 +37,11 @@ const PLACEHOLDERS = new Set(
 /** A trimmed string, or null for a placeholder, empty or whitespace-only string, or a non-string. */
 export function clean(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  // eslint-disable-next-line no-control-regex
-  const s = value.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const s = value
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (s === '') return null;
   if (PLACEHOLDERS.has(s.toLowerCase())) return null;
   if (/^[0\s.:-]+$/.test(s)) return null; // "0", "00000000", "0.0", "00:00:..."
@@ -87,7 +90,17 @@ export function toBool(value: unknown): boolean | null {
   return null;
 }
 
-const UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3, tb: 1024 ** 4, tib: 1024 ** 4 };
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  kib: 1024,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
 
 /** "8 GB", "4096 MB", "16384 kB" → bytes (binary units, as dmidecode and /proc mean them), else null. */
 export function parseSize(value: unknown): number | null {

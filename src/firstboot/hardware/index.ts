@@ -24,7 +24,10 @@ export async function detectInventory(opts: DetectOptions = {}): Promise<FullInv
 }
 
 /** Read every live source and write it into `dir`; returns the files written and the sources. */
-export async function captureTo(dir: string, opts: LiveReadOptions = {}): Promise<{ files: string[]; sources: RawSources }> {
+export async function captureTo(
+  dir: string,
+  opts: LiveReadOptions = {},
+): Promise<{ files: string[]; sources: RawSources }> {
   await prepareCaptureDir(dir);
   const sources = await readLiveSources(opts);
   const files = await writeCaptureDir(dir, sources, { capturedAt: new Date().toISOString() });

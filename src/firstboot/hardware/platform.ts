@@ -30,8 +30,29 @@ export function nucModelOf(s: string | null): { model: string; generation: numbe
   return { model: m[1].replace(/\s+/g, ''), generation };
 }
 
-const VM_VIRT = new Set(['kvm', 'qemu', 'vmware', 'microsoft', 'oracle', 'xen', 'bochs', 'uml', 'parallels', 'bhyve', 'qnx', 'acrn', 'powervm', 'apple', 'sre', 'google', 'amazon', 'zvm', 'vm-other']);
-const VM_DMI = /\b(QEMU|KVM|VirtualBox|VMware|Virtual Machine|Bochs|Xen|Standard PC \(|innotek|Parallels|BHYVE|Google Compute Engine|Amazon EC2)\b/i;
+const VM_VIRT = new Set([
+  'kvm',
+  'qemu',
+  'vmware',
+  'microsoft',
+  'oracle',
+  'xen',
+  'bochs',
+  'uml',
+  'parallels',
+  'bhyve',
+  'qnx',
+  'acrn',
+  'powervm',
+  'apple',
+  'sre',
+  'google',
+  'amazon',
+  'zvm',
+  'vm-other',
+]);
+const VM_DMI =
+  /\b(QEMU|KVM|VirtualBox|VMware|Virtual Machine|Bochs|Xen|Standard PC \(|innotek|Parallels|BHYVE|Google Compute Engine|Amazon EC2)\b/i;
 
 export interface PlatformInput {
   systemVendor: string | null;
@@ -49,7 +70,8 @@ export function detectPlatform(i: PlatformInput): PlatformInfo {
   }
   const dmiText = [i.systemVendor, i.systemProduct, i.boardVendor, i.boardName].filter((s): s is string => s !== null);
   const model = i.systemProduct ?? i.boardName;
-  if ((i.virtualization !== null && VM_VIRT.has(i.virtualization)) || dmiText.some((s) => VM_DMI.test(s))) return { kind: 'virtual', model, generation: null };
+  if ((i.virtualization !== null && VM_VIRT.has(i.virtualization)) || dmiText.some((s) => VM_DMI.test(s)))
+    return { kind: 'virtual', model, generation: null };
   if (i.virtualization !== null && dmiText.length === 0) return { kind: 'virtual', model: null, generation: null };
   return { kind: 'other', model, generation: null };
 }

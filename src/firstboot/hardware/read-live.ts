@@ -6,7 +6,15 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DMI_ID_DIR, DMI_ID_FIELDS, SOURCE_FILES, SYS_NET_DIR, TPM_DIR, emptySources, type RawSources } from './sources.js';
+import {
+  DMI_ID_DIR,
+  DMI_ID_FIELDS,
+  SOURCE_FILES,
+  SYS_NET_DIR,
+  TPM_DIR,
+  emptySources,
+  type RawSources,
+} from './sources.js';
 
 export interface LiveReadOptions {
   /** Root of the file system to read (tests point it elsewhere); default '/'. */
@@ -33,7 +41,12 @@ const COMMANDS: CommandSpec[] = [
   { file: SOURCE_FILES.ipLink, cmd: 'ip', args: ['-j', 'link'], pkg: 'iproute2' },
   { file: SOURCE_FILES.lspci, cmd: 'lspci', args: ['-vvnn'], pkg: 'pciutils' },
   // Only the classes nucmesh uses: a full hwinfo probe can take many seconds on real hardware.
-  { file: SOURCE_FILES.hwinfo, cmd: 'hwinfo', args: ['--cpu', '--disk', '--network', '--netcard', '--gfxcard'], pkg: 'hwinfo' },
+  {
+    file: SOURCE_FILES.hwinfo,
+    cmd: 'hwinfo',
+    args: ['--cpu', '--disk', '--network', '--netcard', '--gfxcard'],
+    pkg: 'hwinfo',
+  },
   { file: SOURCE_FILES.sensors, cmd: 'sensors', args: [], pkg: 'lm-sensors' },
   { file: SOURCE_FILES.virt, cmd: 'systemd-detect-virt', args: [], pkg: 'systemd', acceptNonZero: true },
 ];
@@ -46,20 +59,36 @@ const FILES: { file: string; path: string }[] = [
 ];
 
 function firstLine(s: string): string {
-  return s.trim().split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 200) ?? '';
+  return (
+    s
+      .trim()
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim()
+      .slice(0, 200) ?? ''
+  );
 }
 
-export function runCommand(spec: CommandSpec, timeoutMs: number): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
+export function runCommand(
+  spec: CommandSpec,
+  timeoutMs: number,
+): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
   return new Promise((resolve) => {
-    execFile(spec.cmd, spec.args, { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' }, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return resolve({ ok: true, text: stdout });
-      const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
-      if (e.code === 'ENOENT') return resolve({ ok: false, reason: `${spec.cmd} is not installed (Debian package ${spec.pkg})` });
-      if (e.killed) return resolve({ ok: false, reason: `${spec.cmd} timed out after ${timeoutMs} ms` });
-      if (spec.acceptNonZero && stdout.trim() !== '') return resolve({ ok: true, text: stdout });
-      const why = firstLine(stderr) || firstLine(stdout) || e.message;
-      resolve({ ok: false, reason: `${[spec.cmd, ...spec.args].join(' ')} failed (exit ${String(e.code)}): ${why}` });
-    });
+    execFile(
+      spec.cmd,
+      spec.args,
+      { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' }, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ ok: true, text: stdout });
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
+        if (e.code === 'ENOENT')
+          return resolve({ ok: false, reason: `${spec.cmd} is not installed (Debian package ${spec.pkg})` });
+        if (e.killed) return resolve({ ok: false, reason: `${spec.cmd} timed out after ${timeoutMs} ms` });
+        if (spec.acceptNonZero && stdout.trim() !== '') return resolve({ ok: true, text: stdout });
+        const why = firstLine(stderr) || firstLine(stdout) || e.message;
+        resolve({ ok: false, reason: `${[spec.cmd, ...spec.args].join(' ')} failed (exit ${String(e.code)}): ${why}` });
+      },
+    );
   });
 }
 
@@ -117,7 +146,8 @@ async function readDmiId(dir: string, src: RawSources): Promise<void> {
         src.files.set(`${DMI_ID_DIR}/${field}`, await readText(path.join(dir, field)));
       } catch (e) {
         // Older kernels lack some fields: only unreadable ones (serials need root) are worth a warning.
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') src.missing.set(`${DMI_ID_DIR}/${field}`, errnoReason(e, path.join(dir, field)));
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+          src.missing.set(`${DMI_ID_DIR}/${field}`, errnoReason(e, path.join(dir, field)));
       }
     }),
   );

@@ -21,7 +21,11 @@ import { ownFixturesDir } from '../../helpers/paths.js';
 const capture = path.join(ownFixturesDir, 'hardware/synthetic-nuc11tnbv7');
 const quiet = createLogger({ level: 'silent', format: 'json' });
 /** A machine with no EFI partition named (as a developer's laptop). */
-const noEsp: AgentHost = { espStatus: async () => ({ present: false }), mountedIsBootEsp: async () => false, startUnit: async () => {} };
+const noEsp: AgentHost = {
+  espStatus: async () => ({ present: false }),
+  mountedIsBootEsp: async () => false,
+  startUnit: async () => {},
+};
 
 async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -33,7 +37,8 @@ async function until<T>(what: string, f: () => T | undefined | Promise<T | undef
   }
 }
 
-const inState = (agent: AgentHandle, s: NodeStateName) => () => (agent.state.current.state === s ? agent.state.current : undefined);
+const inState = (agent: AgentHandle, s: NodeStateName) => () =>
+  agent.state.current.state === s ? agent.state.current : undefined;
 
 async function health(agent: AgentHandle): Promise<Record<string, unknown>> {
   const port = await until('API listening', () => agent.apiPort());
@@ -46,21 +51,40 @@ describe('agent without a usable fleet config', () => {
   it('waits in no-fleet-config, then bad-fleet-config naming the field, then goes on to forming by itself', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-agent-nofleet-'));
     const fleetFile = path.join(dir, 'esp/nucmesh/fleet.yaml');
-    const agent = startAgent({ fleetFile, dataDir: path.join(dir, 'data'), hardwareFrom: capture, interfaces: ['nm-none0'], apiPort: 0, fleetPollMs: 30 }, quiet, noEsp);
+    const agent = startAgent(
+      {
+        fleetFile,
+        dataDir: path.join(dir, 'data'),
+        hardwareFrom: capture,
+        interfaces: ['nm-none0'],
+        apiPort: 0,
+        fleetPollMs: 30,
+      },
+      quiet,
+      noEsp,
+    );
     try {
       await agent.booted;
       const waiting = await until('no-fleet-config', inState(agent, 'no-fleet-config'));
-      assert.match(waiting.detail ?? '', new RegExp(`no fleet config at ${fleetFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.match(
+        waiting.detail ?? '',
+        new RegExp(`no fleet config at ${fleetFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
       const h = await health(agent);
       assert.equal(h['state'], 'no-fleet-config');
-      const onDisk = () => JSON.parse(readFileSync(path.join(dir, 'data/node-state.json'), 'utf8')) as Record<string, unknown>;
+      const onDisk = () =>
+        JSON.parse(readFileSync(path.join(dir, 'data/node-state.json'), 'utf8')) as Record<string, unknown>;
       await until('the state on disk', () => (onDisk()['state'] === 'no-fleet-config' ? true : undefined));
       assert.equal(onDisk()['detail'], waiting.detail, 'the persisted state says why too');
       assert.equal(h['detail'], waiting.detail);
       assert.match(String(h['nodeId']), /^[0-9a-z]{8,}$/, 'the node still knows who it is');
       // No key, so no discovery: the peer routes refuse, and prove nothing.
       const port = agent.apiPort();
-      const hb = await fetch(`http://127.0.0.1:${port}/v1/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nonce: 'abcdefghijklmnop0123' }) });
+      const hb = await fetch(`http://127.0.0.1:${port}/v1/heartbeat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ nonce: 'abcdefghijklmnop0123' }),
+      });
       assert.equal(hb.status, 503);
 
       mkdirSync(path.dirname(fleetFile), { recursive: true });
@@ -80,10 +104,17 @@ describe('agent without a usable fleet config', () => {
       await until('forming on disk', () => (onDisk()['state'] === 'forming' ? true : undefined));
       assert.equal(ok['detail'], undefined);
       const nonce = randomBytes(12).toString('base64url');
-      const answer = await fetch(`http://127.0.0.1:${agent.apiPort()}/v1/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nonce }) });
+      const answer = await fetch(`http://127.0.0.1:${agent.apiPort()}/v1/heartbeat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ nonce }),
+      });
       assert.equal(answer.status, 200);
       const body = (await answer.json()) as { nodeId: string; generation: number; proof: string };
-      assert.ok(verifyHeartbeatProof(fleetKeyBytes(cfg), nonce, body.nodeId, body.generation, body.proof), 'the heartbeat proves the new fleet key');
+      assert.ok(
+        verifyHeartbeatProof(fleetKeyBytes(cfg), nonce, body.nodeId, body.generation, body.proof),
+        'the heartbeat proves the new fleet key',
+      );
     } finally {
       await agent.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -97,7 +128,18 @@ describe('agent without a usable fleet config', () => {
     writeFileSync(blocker, 'not a directory');
     const fleetFile = path.join(dir, 'fleet.yaml');
     writeFileSync(fleetFile, renderFleetConfig(newFleetConfig('retry')), { mode: 0o600 });
-    const agent = startAgent({ fleetFile, dataDir: path.join(blocker, 'data'), hardwareFrom: capture, interfaces: ['nm-none0'], apiPort: 0, fleetPollMs: 30 }, quiet, noEsp);
+    const agent = startAgent(
+      {
+        fleetFile,
+        dataDir: path.join(blocker, 'data'),
+        hardwareFrom: capture,
+        interfaces: ['nm-none0'],
+        apiPort: 0,
+        fleetPollMs: 30,
+      },
+      quiet,
+      noEsp,
+    );
     try {
       const failed = await until('failed', inState(agent, 'failed'));
       assert.match(failed.detail ?? '', /^boot: .*ENOTDIR.*Trying again in \d+ s \(attempt 1\)$/);
@@ -114,7 +156,18 @@ describe('agent without a usable fleet config', () => {
 
   it('stops cleanly while waiting for a fleet config', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-agent-stop-'));
-    const agent = startAgent({ fleetFile: path.join(dir, 'none.yaml'), dataDir: path.join(dir, 'data'), hardwareFrom: capture, interfaces: ['nm-none0'], apiPort: 0, fleetPollMs: 30 }, quiet, noEsp);
+    const agent = startAgent(
+      {
+        fleetFile: path.join(dir, 'none.yaml'),
+        dataDir: path.join(dir, 'data'),
+        hardwareFrom: capture,
+        interfaces: ['nm-none0'],
+        apiPort: 0,
+        fleetPollMs: 30,
+      },
+      quiet,
+      noEsp,
+    );
     try {
       await until('no-fleet-config', inState(agent, 'no-fleet-config'));
       const port = await until('API listening', () => agent.apiPort());

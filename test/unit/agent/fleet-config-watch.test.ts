@@ -5,7 +5,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { newFleetConfig, renderFleetConfig } from '../../../src/config/fleet.js';
-import { describeFleetProblem, readFleetConfigStatus, watchFleetConfig, type FleetConfigStatus } from '../../../src/agent/fleet-config-watch.js';
+import {
+  describeFleetProblem,
+  readFleetConfigStatus,
+  watchFleetConfig,
+  type FleetConfigStatus,
+} from '../../../src/agent/fleet-config-watch.js';
 
 const UUID = '6f1e6a0c-3b6d-4c8e-9b1a-2f5d7e9a0c11';
 
@@ -71,9 +76,18 @@ describe('what the technician is told when the file is not there', () => {
   it('says where to copy the file, and how the EFI partition stands', () => {
     const plain = describeFleetProblem(missing, { present: true, mountedFrom: '/dev/nvme0n1p1', location: loc });
     assert.equal(plain.state, 'no-fleet-config');
-    assert.match(plain.detail, /^no fleet config at \/boot\/efi\/nucmesh\/fleet\.yaml, \/etc\/nucmesh\/fleet\.yaml\. Copy .*nucmesh fleet init.* to nucmesh\/fleet\.yaml on the EFI partition; the node goes on by itself$/);
-    assert.match(describeFleetProblem(missing, { present: false, location: loc }).detail, new RegExp(`waiting for the EFI partition PARTUUID=${UUID} \\(named by the boot loader\\) to appear`));
-    assert.match(describeFleetProblem(missing, { present: true, location: { ...loc, source: 'cmdline' } }).detail, /is there but not mounted at \/boot\/efi yet/);
+    assert.match(
+      plain.detail,
+      /^no fleet config at \/boot\/efi\/nucmesh\/fleet\.yaml, \/etc\/nucmesh\/fleet\.yaml\. Copy .*nucmesh fleet init.* to nucmesh\/fleet\.yaml on the EFI partition; the node goes on by itself$/,
+    );
+    assert.match(
+      describeFleetProblem(missing, { present: false, location: loc }).detail,
+      new RegExp(`waiting for the EFI partition PARTUUID=${UUID} \\(named by the boot loader\\) to appear`),
+    );
+    assert.match(
+      describeFleetProblem(missing, { present: true, location: { ...loc, source: 'cmdline' } }).detail,
+      /is there but not mounted at \/boot\/efi yet/,
+    );
     assert.match(describeFleetProblem(missing, { present: false }).detail, /the boot loader named no EFI partition/);
   });
 
@@ -111,7 +125,11 @@ describe('watching the path', () => {
     const dir = tmp();
     try {
       let looks = 0;
-      const watch = watchFleetConfig({ candidates: [path.join(dir, 'none.yaml')], pollMs: 10, onStatus: () => void looks++ });
+      const watch = watchFleetConfig({
+        candidates: [path.join(dir, 'none.yaml')],
+        pollMs: 10,
+        onStatus: () => void looks++,
+      });
       await new Promise((r) => setTimeout(r, 50));
       watch.stop();
       await assert.rejects(watch.loaded, /stopped/);

@@ -11,7 +11,11 @@ test('retries with growing pauses until the work succeeds, telling of each failu
       if (++calls < 3) throw new Error(`fail ${calls}`);
       return 'ok';
     },
-    { signal: new AbortController().signal, pauses: [20, 40], onFailure: (e, attempt, pause) => failures.push([(e as Error).message, attempt, pause]) },
+    {
+      signal: new AbortController().signal,
+      pauses: [20, 40],
+      onFailure: (e, attempt, pause) => failures.push([(e as Error).message, attempt, pause]),
+    },
   );
   assert.equal(r, 'ok');
   assert.deepEqual(failures, [
@@ -36,5 +40,8 @@ test('an abort ends the waiting at once and gives undefined', async () => {
 });
 
 test('pauses stay at the last one', () => {
-  assert.deepEqual([1, 2, 3, 9].map((a) => pauseAfter(a, [1, 5, 7])), [1, 5, 7, 7]);
+  assert.deepEqual(
+    [1, 2, 3, 9].map((a) => pauseAfter(a, [1, 5, 7])),
+    [1, 5, 7, 7],
+  );
 });

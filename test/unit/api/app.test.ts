@@ -49,7 +49,11 @@ test('a bad heartbeat request is a 400 that names the field', async () => {
 test('POST /v1/down-notice hands a well-formed notice to discovery and answers its verdict', async () => {
   const notice = signDownNotice(key, { subject: 'b1', generation: 2, reporter: 'b9', fleetId: '0123456789abcdef' });
   const seen: DownNotice[] = [];
-  const r = await app((n) => (seen.push(n), 'mark-down')).inject({ method: 'POST', url: '/v1/down-notice', payload: notice });
+  const r = await app((n) => (seen.push(n), 'mark-down')).inject({
+    method: 'POST',
+    url: '/v1/down-notice',
+    payload: notice,
+  });
   assert.equal(r.statusCode, 200);
   assert.deepEqual(r.json(), { verdict: 'mark-down' });
   assert.deepEqual(seen, [notice]);
@@ -66,7 +70,13 @@ test('POST /v1/down-notice: a notice that does not verify is a 403, before disco
 
 test('without a fleet config: health says why, the peer routes answer 503 and prove nothing', async () => {
   const detail = 'no fleet config at /boot/efi/nucmesh/fleet.yaml. Copy the fleet.yaml ...';
-  const blocked = buildApp({ nodeId: () => 'n1', version: '9.9.9', state: () => ({ state: 'no-fleet-config', detail }), stopping: () => false, peers: () => undefined });
+  const blocked = buildApp({
+    nodeId: () => 'n1',
+    version: '9.9.9',
+    state: () => ({ state: 'no-fleet-config', detail }),
+    stopping: () => false,
+    peers: () => undefined,
+  });
   const health = await blocked.inject({ method: 'GET', url: '/v1/health' });
   assert.equal(health.statusCode, 200);
   assert.deepEqual(health.json(), { status: 'ok', nodeId: 'n1', state: 'no-fleet-config', detail, version: '9.9.9' });
@@ -120,8 +130,18 @@ test('every error answer has the one shape {statusCode, code, message} with a ca
   const cases: ErrorCase[] = [
     { what: 'validation', request: { ...hb, payload: { nonce: 'short' } }, status: 400, code: 'E_INVALID' },
     { what: 'bad JSON', request: { ...hb, headers, payload: '{"nonce":' }, status: 400, code: 'E_BAD_REQUEST' },
-    { what: 'too large', request: { ...hb, headers, payload: `{"nonce":"${'a'.repeat(5000)}"}` }, status: 413, code: BAD },
-    { what: 'content type', request: { ...hb, headers: { 'content-type': 'application/xml' }, payload: '<x/>' }, status: 415, code: BAD },
+    {
+      what: 'too large',
+      request: { ...hb, headers, payload: `{"nonce":"${'a'.repeat(5000)}"}` },
+      status: 413,
+      code: BAD,
+    },
+    {
+      what: 'content type',
+      request: { ...hb, headers: { 'content-type': 'application/xml' }, payload: '<x/>' },
+      status: 415,
+      code: BAD,
+    },
     { what: 'no route', request: { method: 'GET', url: '/v1/nothing?x=1' }, status: 404, code: 'E_NOT_FOUND' },
     { what: 'bad MAC', request: dn, status: 403, code: 'E_BAD_NOTICE', downNotice: () => 'bad-mac' },
     { what: 'other fleet', request: dn, status: 403, code: 'E_BAD_NOTICE', downNotice: () => 'other-fleet' },
@@ -164,7 +184,7 @@ test('a bug answers 500 E_INTERNAL without its message or stack, and is told to 
   assert.equal(seen.length, 1);
 });
 
-test('while the server closes, requests get 503 E_STOPPING in the one shape (not Fastify\'s own)', async () => {
+test("while the server closes, requests get 503 E_STOPPING in the one shape (not Fastify's own)", async () => {
   const a = app();
   let during: { status: number; body: string } | undefined;
   a.addHook('preClose', async () => {

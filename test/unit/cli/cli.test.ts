@@ -20,7 +20,13 @@ test('--version prints the package version', async () => {
 });
 
 test('usage errors exit 2 with a message that says what was wrong, and no stack trace', async () => {
-  for (const args of [['frobnicate'], ['agent', '--bogus'], ['agent', '--api-port', 'x', '--fleet', '/x'], ['fleet'], ['fleet', 'init']]) {
+  for (const args of [
+    ['frobnicate'],
+    ['agent', '--bogus'],
+    ['agent', '--api-port', 'x', '--fleet', '/x'],
+    ['fleet'],
+    ['fleet', 'init'],
+  ]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /nucmesh/);

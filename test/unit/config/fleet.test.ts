@@ -4,7 +4,13 @@ import { mkdtemp, readFile, stat, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { loadFleetConfig, newFleetConfig, parseFleetConfig, renderFleetConfig, writeNewFleetConfig } from '../../../src/config/fleet.js';
+import {
+  loadFleetConfig,
+  newFleetConfig,
+  parseFleetConfig,
+  renderFleetConfig,
+  writeNewFleetConfig,
+} from '../../../src/config/fleet.js';
 import { ValidationError } from '../../../src/errors.js';
 
 function issuesOf(fn: () => unknown): { path: string; message: string }[] {
@@ -58,10 +64,21 @@ test('every error names the path of the bad field', () => {
     ['port out of range', (d) => ((d['api'] as Record<string, unknown>)['port'] = 70000), '/api/port', /65535/],
     ['bad name', (d) => (d['name'] = 'Warehouse A'), '/name', /DNS label/],
     ['short key', (d) => (d['key'] = 'abc'), '/key', /32 random bytes/],
-    ['missing admin token', (d) => delete ((d['api'] as Record<string, Record<string, unknown>>)['tokens'] as Record<string, unknown>)['admin'], '/api/tokens/admin', /required/],
+    [
+      'missing admin token',
+      (d) =>
+        delete ((d['api'] as Record<string, Record<string, unknown>>)['tokens'] as Record<string, unknown>)['admin'],
+      '/api/tokens/admin',
+      /required/,
+    ],
     ['even servers', (d) => (d['servers'] = 4), '/servers', /odd/],
     ['wrong version', (d) => (d['version'] = 2), '/version', /schema version/],
-    ['interfaces not a list', (d) => ((d['discovery'] as Record<string, unknown>)['interfaces'] = 'eth0'), '/discovery/interfaces', /array/i],
+    [
+      'interfaces not a list',
+      (d) => ((d['discovery'] as Record<string, unknown>)['interfaces'] = 'eth0'),
+      '/discovery/interfaces',
+      /array/i,
+    ],
   ];
   for (const [what, change, wantPath, wantMessage] of cases) {
     const issues = issuesOf(() => parseFleetConfig(withChange(change)));
@@ -91,6 +108,9 @@ test('writeNewFleetConfig writes mode 0600, refuses to overwrite, and loads back
   assert.equal((await loadFleetConfig(file)).tooOpen, true);
   assert.match(await readFile(file, 'utf8'), /keep it secret/);
   await writeFile(path.join(dir, 'bad.yaml'), 'version: 1\n');
-  await assert.rejects(loadFleetConfig(path.join(dir, 'bad.yaml')), (e: unknown) => e instanceof ValidationError && /bad\.yaml/.test(e.message));
+  await assert.rejects(
+    loadFleetConfig(path.join(dir, 'bad.yaml')),
+    (e: unknown) => e instanceof ValidationError && /bad\.yaml/.test(e.message),
+  );
   await assert.rejects(loadFleetConfig(path.join(dir, 'nope.yaml')), { code: 'E_FLEET_READ' });
 });

@@ -1,20 +1,46 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { advertFromTxt, advertToTxt, assertAdvertEncodable, parseTxtStrings, type AdvertFields } from '../../../src/discovery/advert.js';
+import {
+  advertFromTxt,
+  advertToTxt,
+  assertAdvertEncodable,
+  parseTxtStrings,
+  type AdvertFields,
+} from '../../../src/discovery/advert.js';
 import { canonicalAdvert, signAdvert, verifyAdvert } from '../../../src/discovery/signature.js';
 import { ValidationError } from '../../../src/errors.js';
 
-const fields: AdvertFields = { version: 1, nodeId: 'a1b2c3', fleetId: '0123456789abcdef', state: 'forming', clusterId: '', generation: 7 };
+const fields: AdvertFields = {
+  version: 1,
+  nodeId: 'a1b2c3',
+  fleetId: '0123456789abcdef',
+  state: 'forming',
+  clusterId: '',
+  generation: 7,
+};
 
 test('an advert survives TXT encoding, including values with dots and an empty cluster', () => {
   const key = randomBytes(32);
-  const signed = { ...fields, clusterId: 'c-1', k3sPort: 6443, state: 'server' as const, signature: signAdvert(key, 'nuc-a.b', { ...fields, clusterId: 'c-1', k3sPort: 6443, state: 'server' }) };
+  const signed = {
+    ...fields,
+    clusterId: 'c-1',
+    k3sPort: 6443,
+    state: 'server' as const,
+    signature: signAdvert(key, 'nuc-a.b', { ...fields, clusterId: 'c-1', k3sPort: 6443, state: 'server' }),
+  };
   const strings = Object.entries(advertToTxt(signed)).map(([k, v]) => Buffer.from(`${k}=${v}`));
   const back = advertFromTxt(parseTxtStrings(strings).txt);
   assert.deepEqual(back, signed);
   assert.equal(verifyAdvert(key, 'nuc-a.b', back, back.signature), true);
-  assert.equal(advertFromTxt(parseTxtStrings(Object.entries(advertToTxt({ ...fields, signature: 'x'.repeat(43) })).map(([k, v]) => `${k}=${v}`)).txt).clusterId, '');
+  assert.equal(
+    advertFromTxt(
+      parseTxtStrings(
+        Object.entries(advertToTxt({ ...fields, signature: 'x'.repeat(43) })).map(([k, v]) => `${k}=${v}`),
+      ).txt,
+    ).clusterId,
+    '',
+  );
 });
 
 test('each bad TXT field is reported by name', () => {
@@ -31,14 +57,27 @@ test('each bad TXT field is reported by name', () => {
     [{ ...good, kp: '70000' }, '/txt/kp'],
   ];
   for (const [txt, path] of cases) {
-    assert.throws(() => advertFromTxt(txt), (e: unknown) => e instanceof ValidationError && e.issues.some((i) => i.path === path), path);
+    assert.throws(
+      () => advertFromTxt(txt),
+      (e: unknown) => e instanceof ValidationError && e.issues.some((i) => i.path === path),
+      path,
+    );
   }
   const { id: _id, ...noId } = good;
-  assert.throws(() => advertFromTxt(noId), (e: unknown) => e instanceof ValidationError && e.issues.some((i) => i.path === '/txt/id' && /missing/.test(i.message)));
+  assert.throws(
+    () => advertFromTxt(noId),
+    (e: unknown) =>
+      e instanceof ValidationError && e.issues.some((i) => i.path === '/txt/id' && /missing/.test(i.message)),
+  );
 });
 
 test('TXT parsing: keys are case-insensitive, first one wins, oversized strings are issues not crashes', () => {
-  const { txt, issues } = parseTxtStrings([Buffer.from('ID=first'), Buffer.from('id=second'), Buffer.from('flag'), Buffer.alloc(300, 0x61)]);
+  const { txt, issues } = parseTxtStrings([
+    Buffer.from('ID=first'),
+    Buffer.from('id=second'),
+    Buffer.from('flag'),
+    Buffer.alloc(300, 0x61),
+  ]);
   assert.equal(txt['id'], 'first');
   assert.equal(Object.keys(txt).length, 1);
   assert.equal(issues.length, 1);
@@ -56,12 +95,22 @@ test('the signature covers every field and the instance name, and needs the key'
   assert.equal(verifyAdvert(key, 'nuc-1', fields, sig), true);
   assert.equal(verifyAdvert(randomBytes(32), 'nuc-1', fields, sig), false, 'wrong key');
   assert.equal(verifyAdvert(key, 'nuc-2', fields, sig), false, 'other instance name');
-  for (const changed of [{ state: 'server' as const }, { clusterId: 'x' }, { generation: 8 }, { nodeId: 'zz' }, { fleetId: 'fedcba9876543210' }, { k3sPort: 6443 }]) {
+  for (const changed of [
+    { state: 'server' as const },
+    { clusterId: 'x' },
+    { generation: 8 },
+    { nodeId: 'zz' },
+    { fleetId: 'fedcba9876543210' },
+    { k3sPort: 6443 },
+  ]) {
     assert.equal(verifyAdvert(key, 'nuc-1', { ...fields, ...changed }, sig), false, JSON.stringify(changed));
   }
   assert.equal(verifyAdvert(key, 'nuc-1', fields, 'A'.repeat(43)), false);
   // The canonical form does not depend on whether a signature is attached, and never holds the key.
-  assert.deepEqual(canonicalAdvert('nuc-1', { ...fields, signature: sig } as AdvertFields), canonicalAdvert('nuc-1', fields));
+  assert.deepEqual(
+    canonicalAdvert('nuc-1', { ...fields, signature: sig } as AdvertFields),
+    canonicalAdvert('nuc-1', fields),
+  );
   assert.equal(canonicalAdvert('nuc-1', fields).includes(key), false);
 });
 

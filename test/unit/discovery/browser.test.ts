@@ -34,7 +34,7 @@ function browserWith(opts: BrowserOptions): { browser: ServiceBrowser; queries: 
 
 const extra: Answer = { type: 'TXT', name: '_down._nucmesh._tcp.local', ttl: 120, data: [Buffer.from('v=1')] };
 
-test('a foreign query\'s extra records go to the hook first; instance-query says whether it dealt with them', () => {
+test("a foreign query's extra records go to the hook first; instance-query says whether it dealt with them", () => {
   const seen: [Answer[], string][] = [];
   let verdict = true;
   const { queries, browser } = browserWith({ onQueryExtras: (records, name) => (seen.push([records, name]), verdict) });
@@ -45,7 +45,10 @@ test('a foreign query\'s extra records go to the hook first; instance-query says
   assert.equal(seen.length, 2);
   assert.equal(seen[0]?.[1], 'eth0');
   assert.equal(seen[0]?.[0][0]?.name, extra.name);
-  assert.deepEqual(queries, [[FQDN, true], [FQDN, false]]);
+  assert.deepEqual(queries, [
+    [FQDN, true],
+    [FQDN, false],
+  ]);
 });
 
 test('no extra records: no hook call; no hook: extra records mean nothing to the browser', () => {

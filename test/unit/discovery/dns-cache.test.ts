@@ -15,15 +15,28 @@ function announce(name: string, txt: string, ttl = 120, flush = true): Answer[] 
 }
 
 test('records of our service and their host addresses are cached; others are ignored', () => {
-  const c = new DnsCache(() => 0, () => 0);
-  const ch = c.addAnswers([...announce('nuc-1', 'a=1'), { type: 'A', name: 'printer.local', ttl: 120, data: '10.0.0.9' }, { type: 'PTR', name: '_http._tcp.local', ttl: 120, data: 'x._http._tcp.local' }], 'eth0');
+  const c = new DnsCache(
+    () => 0,
+    () => 0,
+  );
+  const ch = c.addAnswers(
+    [
+      ...announce('nuc-1', 'a=1'),
+      { type: 'A', name: 'printer.local', ttl: 120, data: '10.0.0.9' },
+      { type: 'PTR', name: '_http._tcp.local', ttl: 120, data: 'x._http._tcp.local' },
+    ],
+    'eth0',
+  );
   assert.equal(c.size, 4);
   assert.deepEqual([...ch.instances], [`nuc-1.${PTR}`]);
   assert.deepEqual([...c.instances()], [`nuc-1.${PTR}`]);
 });
 
 test('a goodbye (TTL 0) removes the record at once and reports the instance', () => {
-  const c = new DnsCache(() => 0, () => 0);
+  const c = new DnsCache(
+    () => 0,
+    () => 0,
+  );
   c.addAnswers(announce('nuc-1', 'a=1'), 'eth0');
   const bye = c.addAnswers(announce('nuc-1', 'a=1').map((a) => ({ ...a, ttl: 0 })) as Answer[], 'eth0');
   assert.deepEqual([...bye.goodbyes], [`nuc-1.${PTR}`]);
@@ -32,12 +45,21 @@ test('a goodbye (TTL 0) removes the record at once and reports the instance', ()
 
 test('records expire after their TTL, and the cache-flush bit drops data older than 1 s', () => {
   let now = 0;
-  const c = new DnsCache(() => now, () => 0);
+  const c = new DnsCache(
+    () => now,
+    () => 0,
+  );
   c.addAnswers(announce('nuc-1', 'st=booting'), 'eth0');
   now = 2000;
-  c.addAnswers([{ type: 'TXT', name: `nuc-1.${PTR}`, ttl: 4500, flush: true, data: [Buffer.from('st=forming')] }], 'eth0');
+  c.addAnswers(
+    [{ type: 'TXT', name: `nuc-1.${PTR}`, ttl: 4500, flush: true, data: [Buffer.from('st=forming')] }],
+    'eth0',
+  );
   const txts = c.find(`nuc-1.${PTR}`, 'TXT');
-  assert.deepEqual(txts.map((r) => (r.data as Buffer[])[0]?.toString()), ['st=forming']);
+  assert.deepEqual(
+    txts.map((r) => (r.data as Buffer[])[0]?.toString()),
+    ['st=forming'],
+  );
   now = 121_000;
   const gone = c.expire();
   assert.ok(gone.has(`nuc-1.${PTR}`));
@@ -47,7 +69,10 @@ test('records expire after their TTL, and the cache-flush bit drops data older t
 
 test('refresh queries are due at 80, 85, 90 and 95 % of the TTL, once each', () => {
   let now = 0;
-  const c = new DnsCache(() => now, () => 0);
+  const c = new DnsCache(
+    () => now,
+    () => 0,
+  );
   c.addAnswers([announce('nuc-1', 'a=1')[1] as Answer], 'eth0'); // only the SRV: no PTR, so no... still cached
   assert.equal(c.size, 1);
   const steps: number[] = [];
@@ -57,17 +82,30 @@ test('refresh queries are due at 80, 85, 90 and 95 % of the TTL, once each', () 
 
 test('another host asking the same question suppresses our refresh at that point (duplicate question suppression)', () => {
   let now = 0;
-  const c = new DnsCache(() => now, () => 0);
+  const c = new DnsCache(
+    () => now,
+    () => 0,
+  );
   c.addAnswers(announce('nuc-1', 'a=1'), 'eth0');
   now = 95_000;
   c.noteForeignQuestion(`nuc-1.${PTR}`, 'SRV', 'eth0', new Set());
   now = 96_500;
-  assert.deepEqual(c.dueForRefresh().map((r) => r.type).sort(), ['A'], 'SRV refresh was done by the other host');
+  assert.deepEqual(
+    c
+      .dueForRefresh()
+      .map((r) => r.type)
+      .sort(),
+    ['A'],
+    'SRV refresh was done by the other host',
+  );
 });
 
 test('known answers are the records with more than half their TTL left', () => {
   let now = 0;
-  const c = new DnsCache(() => now, () => 0);
+  const c = new DnsCache(
+    () => now,
+    () => 0,
+  );
   c.addAnswers(announce('nuc-1', 'a=1'), 'eth0');
   assert.equal(c.knownAnswers(PTR, 'PTR', 'eth0').length, 1);
   assert.equal(c.knownAnswers(PTR, 'PTR', 'eth1').length, 0);

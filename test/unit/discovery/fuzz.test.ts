@@ -23,24 +23,41 @@ const ITERATIONS = 110_000;
 const key = randomBytes(32);
 const FLEET = '0123456789abcdef';
 
-
 function signedAnnouncement(i: number): Buffer {
   const name = `nuc-${i}`;
   const fqdn = `${name}._nucmesh._tcp.local`;
-  const f: AdvertFields = { version: 1, nodeId: `n${i}`, fleetId: FLEET, state: 'forming', clusterId: '', generation: i + 1 };
+  const f: AdvertFields = {
+    version: 1,
+    nodeId: `n${i}`,
+    fleetId: FLEET,
+    state: 'forming',
+    clusterId: '',
+    generation: i + 1,
+  };
   const txt = advertToTxt({ ...f, signature: signAdvert(key, name, f) });
   const answers: Answer[] = [
     { type: 'PTR', name: '_nucmesh._tcp.local', ttl: 4500, data: fqdn },
     { type: 'SRV', name: fqdn, ttl: 120, flush: true, data: { target: `${name}.local`, port: 8443 } },
-    { type: 'TXT', name: fqdn, ttl: 4500, flush: true, data: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)) },
+    {
+      type: 'TXT',
+      name: fqdn,
+      ttl: 4500,
+      flush: true,
+      data: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)),
+    },
     { type: 'A', name: `${name}.local`, ttl: 120, flush: true, data: `10.0.${i >> 8}.${i & 255}` },
   ];
   return dnsPacket.encode({ type: 'response', flags: dnsPacket.AUTHORITATIVE_ANSWER, answers });
 }
 
 function seeds(): Buffer[] {
-  const captured = JSON.parse(readFileSync(path.join(ownFixturesDir, 'mdns/captured-packets.json'), 'utf8')) as { packets: string[] };
-  return [...captured.packets.map((b) => Buffer.from(b, 'base64')), ...Array.from({ length: 8 }, (_, i) => signedAnnouncement(i))];
+  const captured = JSON.parse(readFileSync(path.join(ownFixturesDir, 'mdns/captured-packets.json'), 'utf8')) as {
+    packets: string[];
+  };
+  return [
+    ...captured.packets.map((b) => Buffer.from(b, 'base64')),
+    ...Array.from({ length: 8 }, (_, i) => signedAnnouncement(i)),
+  ];
 }
 
 function mutate(rand: () => number, seed: Buffer): Buffer {
@@ -95,7 +112,9 @@ test(`the packet path survives ${ITERATIONS} random and mutated real packets wit
     const rinfo: RemoteInfo = { address: `10.0.0.${2 + (i % 200)}`, family: 'IPv4', port: 5353, size: pkt.length };
     browser.handlePacket(p, rinfo, iface);
   }
-  console.log(`# ${ITERATIONS} packets, ${decoded} decoded, ${browser.cache.size} cached records, ${table.size} peers, rejected ${JSON.stringify(table.counters)}`);
+  console.log(
+    `# ${ITERATIONS} packets, ${decoded} decoded, ${browser.cache.size} cached records, ${table.size} peers, rejected ${JSON.stringify(table.counters)}`,
+  );
   assert.deepEqual(errors, [], 'the packet path reported no internal error');
   assert.ok(browser.cache.size <= MAX_RECORDS);
   assert.ok(table.size <= 256);

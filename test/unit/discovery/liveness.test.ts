@@ -14,7 +14,14 @@ const FLEET = '0123456789abcdef';
 function addPeer(t: PeerTable, nodeId: string, port = 8443, address = '127.0.0.1'): void {
   const f: AdvertFields = { version: 1, nodeId, fleetId: FLEET, state: 'forming', clusterId: '', generation: 1 };
   const txt = advertToTxt({ ...f, signature: signAdvert(key, nodeId, f) });
-  t.observe({ key: `${nodeId}._nucmesh._tcp.local`, instance: nodeId, host: 'h.local', port, txt: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)), addresses: [{ address, iface: 'lo' }] });
+  t.observe({
+    key: `${nodeId}._nucmesh._tcp.local`,
+    instance: nodeId,
+    host: 'h.local',
+    port,
+    txt: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)),
+    addresses: [{ address, iface: 'lo' }],
+  });
 }
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -23,8 +30,17 @@ test('timeouts are ambiguous: three in a row mark a peer down, two do not', asyn
   const t = new PeerTable({ selfNodeId: 'me', fleetId: FLEET, key });
   addPeer(t, 'slow');
   addPeer(t, 'gone');
-  const answers: Record<string, ('alive' | 'unknown')[]> = { slow: ['unknown', 'unknown', 'alive', 'unknown', 'unknown', 'alive'], gone: ['unknown', 'unknown', 'unknown'] };
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'me', intervalMs: 1000, retryMs: 0, probe: async (p: Peer) => answers[p.nodeId]?.shift() ?? 'alive' });
+  const answers: Record<string, ('alive' | 'unknown')[]> = {
+    slow: ['unknown', 'unknown', 'alive', 'unknown', 'unknown', 'alive'],
+    gone: ['unknown', 'unknown', 'unknown'],
+  };
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'me',
+    intervalMs: 1000,
+    retryMs: 0,
+    probe: async (p: Peer) => answers[p.nodeId]?.shift() ?? 'alive',
+  });
   const downs: string[] = [];
   t.on('peer-down', (p) => downs.push(p.nodeId));
   for (let i = 0; i < 12; i++) {
@@ -47,7 +63,14 @@ test('two failed heartbeats in a row mark a peer down and announce it; one failu
   addPeer(t, 'dead');
   const answers: Record<string, boolean[]> = { flaky: [false, true, false, true], dead: [false, false] };
   const announced: string[] = [];
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'me', intervalMs: 1000, retryMs: 0, probe: async (p: Peer) => answers[p.nodeId]?.shift() ?? p.nodeId !== 'dead', announceSuspicion: (p, what) => announced.push(`${p.nodeId} ${what}`) });
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'me',
+    intervalMs: 1000,
+    retryMs: 0,
+    probe: async (p: Peer) => answers[p.nodeId]?.shift() ?? p.nodeId !== 'dead',
+    announceSuspicion: (p, what) => announced.push(`${p.nodeId} ${what}`),
+  });
   const downs: string[] = [];
   t.on('peer-down', (p, r) => downs.push(`${p.nodeId} ${r}`));
   for (let i = 0; i < 8; i++) {
@@ -64,7 +87,14 @@ test('a monitor announces a death it confirmed itself once, even when a notice a
   addPeer(t, 'dead');
   let alive = false;
   const announced: string[] = [];
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'me', intervalMs: 1000, retryMs: 0, probe: async () => alive, announceSuspicion: (p, what) => announced.push(`${p.nodeId} ${what}`) });
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'me',
+    intervalMs: 1000,
+    retryMs: 0,
+    probe: async () => alive,
+    announceSuspicion: (p, what) => announced.push(`${p.nodeId} ${what}`),
+  });
   t.markDown('dead', 'reported'); // another monitor's notice got here first
   for (let i = 0; i < 8; i++) {
     m.tick(10_000 * (i + 1));
@@ -89,7 +119,12 @@ test('in a large fleet each node probes only its ring slice often, the rest with
   const t = new PeerTable({ selfNodeId: 'n00', fleetId: FLEET, key });
   for (let i = 1; i < 50; i++) addPeer(t, `n${String(i).padStart(2, '0')}`);
   const probed = new Map<string, number>();
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n00', intervalMs: 3000, probe: async (p) => (probed.set(p.nodeId, (probed.get(p.nodeId) ?? 0) + 1), true) });
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'n00',
+    intervalMs: 3000,
+    probe: async (p) => (probed.set(p.nodeId, (probed.get(p.nodeId) ?? 0) + 1), true),
+  });
   assert.deepEqual(m.monitored(), ['n01', 'n02', 'n03']);
   const seconds = 1000;
   for (let now = 0; now <= seconds * 1000; now += 100) {
@@ -97,7 +132,8 @@ test('in a large fleet each node probes only its ring slice often, the rest with
     await flush();
   }
   const total = [...probed.values()].reduce((a, b) => a + b, 0);
-  for (const id of ['n01', 'n02', 'n03']) assert.ok((probed.get(id) ?? 0) >= seconds / 3.3, `${id} probed ${probed.get(id)} times`);
+  for (const id of ['n01', 'n02', 'n03'])
+    assert.ok((probed.get(id) ?? 0) >= seconds / 3.3, `${id} probed ${probed.get(id)} times`);
   const perSecond = total / seconds;
   assert.ok(perSecond <= 3 / 3 + DEFAULT_LIVENESS.sweepProbesPerSecond + 0.1, `${perSecond.toFixed(2)} probes/s`);
   assert.ok(probed.size === 49, 'the sweep still reaches every peer');
@@ -107,7 +143,14 @@ test('a suspected peer outside our slice is probed soon (jittered), and marked d
   const t = new PeerTable({ selfNodeId: 'n00', fleetId: FLEET, key });
   for (let i = 1; i < 10; i++) addPeer(t, `n0${i}`);
   const probed: string[] = [];
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n00', intervalMs: 3000, minSweepMs: 1e9, retryMs: 0, probe: async (p) => (probed.push(p.nodeId), p.nodeId !== 'n07') });
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'n00',
+    intervalMs: 3000,
+    minSweepMs: 1e9,
+    retryMs: 0,
+    probe: async (p) => (probed.push(p.nodeId), p.nodeId !== 'n07'),
+  });
   m.tick(0);
   await flush();
   probed.length = 0;
@@ -160,7 +203,14 @@ test('a node whose heartbeats to most of its ring time out suspects itself and d
   const outcome: Record<string, 'unknown' | 'dead' | 'alive'> = { n1: 'unknown', n2: 'unknown', n3: 'dead' };
   // Probes resolve at once here; a real timed-out probe takes its 2 s timeout before the 0.5 s
   // retry, so the retry comes 2.5 s after the previous attempt started.
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, retryMs: 2500, minSweepMs: 1e9, probe: async (p) => outcome[p.nodeId] ?? 'alive' });
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'n0',
+    intervalMs: 3000,
+    retryMs: 2500,
+    minSweepMs: 1e9,
+    probe: async (p) => outcome[p.nodeId] ?? 'alive',
+  });
   assert.deepEqual(m.monitored(), ['n1', 'n2', 'n3']);
   const downs: string[] = [];
   t.on('peer-down', (p) => downs.push(p.nodeId));
@@ -177,7 +227,13 @@ test('timeouts to a peer outside our ring slice never mark it down; a refusal do
   const t = new PeerTable({ selfNodeId: 'n0', fleetId: FLEET, key });
   for (let i = 1; i < 8; i++) addPeer(t, `n${i}`);
   const outcome: Record<string, 'unknown' | 'dead'> = { n6: 'unknown', n7: 'dead' };
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, minSweepMs: 1e9, probe: async (p) => outcome[p.nodeId] ?? 'alive' });
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'n0',
+    intervalMs: 3000,
+    minSweepMs: 1e9,
+    probe: async (p) => outcome[p.nodeId] ?? 'alive',
+  });
   const downs: string[] = [];
   t.on('peer-down', (p) => downs.push(p.nodeId));
   let now = 0;
@@ -198,7 +254,13 @@ test('repeated suspicion of one peer makes one probe per cooldown, not one per q
   const t = new PeerTable({ selfNodeId: 'n0', fleetId: FLEET, key });
   for (let i = 1; i < 8; i++) addPeer(t, `n${i}`);
   let probes = 0;
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, minSweepMs: 1e9, probe: async (p) => (p.nodeId === 'n6' && probes++, 'alive') });
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'n0',
+    intervalMs: 3000,
+    minSweepMs: 1e9,
+    probe: async (p) => (p.nodeId === 'n6' && probes++, 'alive'),
+  });
   m.tick(0);
   await flush();
   probes = 0;
@@ -220,7 +282,13 @@ test('a suspicion probe that times out is retried (jittered) while the suspicion
   for (let i = 1; i < 8; i++) addPeer(t, `n${i}`);
   // n6 was killed, but our first two attempts time out (we were slow), then it refuses.
   const answers: ('unknown' | 'dead')[] = ['unknown', 'unknown', 'dead', 'dead'];
-  const m = new LivenessMonitor(t, { ...DEFAULT_LIVENESS, selfNodeId: 'n0', intervalMs: 3000, minSweepMs: 1e9, probe: async (p) => (p.nodeId === 'n6' ? (answers.shift() ?? 'dead') : 'alive') });
+  const m = new LivenessMonitor(t, {
+    ...DEFAULT_LIVENESS,
+    selfNodeId: 'n0',
+    intervalMs: 3000,
+    minSweepMs: 1e9,
+    probe: async (p) => (p.nodeId === 'n6' ? (answers.shift() ?? 'dead') : 'alive'),
+  });
   const downs: string[] = [];
   t.on('peer-down', (p) => downs.push(p.nodeId));
   m.tick(0);

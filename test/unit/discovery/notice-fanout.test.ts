@@ -7,14 +7,34 @@ import { signDownNotice } from '../../../src/discovery/down-notice.js';
 import { createNoticeFanout } from '../../../src/discovery/notice-fanout.js';
 import type { Peer } from '../../../src/discovery/peer-table.js';
 
-const notice = signDownNotice(randomBytes(32), { subject: 'dead1', generation: 4, reporter: 'mon1', fleetId: '0123456789abcdef' });
+const notice = signDownNotice(randomBytes(32), {
+  subject: 'dead1',
+  generation: 4,
+  reporter: 'mon1',
+  fleetId: '0123456789abcdef',
+});
 
 function peer(nodeId: string, port: number): Peer {
-  return { nodeId, instance: nodeId, state: 'forming', clusterId: '', generation: 1, port, host: `${nodeId}.local`, addresses: [{ address: '127.0.0.1', iface: 'lo' }], fleetMatches: true, verified: true, lastSeen: 0, serviceKey: nodeId };
+  return {
+    nodeId,
+    instance: nodeId,
+    state: 'forming',
+    clusterId: '',
+    generation: 1,
+    port,
+    host: `${nodeId}.local`,
+    addresses: [{ address: '127.0.0.1', iface: 'lo' }],
+    fleetMatches: true,
+    verified: true,
+    lastSeen: 0,
+    serviceKey: nodeId,
+  };
 }
 
 /** A peer API on loopback that refuses (503) its first `failFirst` notices, then takes them. */
-async function peerApi(failFirst: number): Promise<{ port: number; bodies: unknown[]; times: number[]; close(): Promise<void> }> {
+async function peerApi(
+  failFirst: number,
+): Promise<{ port: number; bodies: unknown[]; times: number[]; close(): Promise<void> }> {
   const bodies: unknown[] = [];
   const times: number[] = [];
   let seen = 0;
@@ -26,11 +46,18 @@ async function peerApi(failFirst: number): Promise<{ port: number; bodies: unkno
       seen++;
       if (req.url !== '/v1/down-notice' || req.method !== 'POST') return void res.writeHead(404).end();
       bodies.push(JSON.parse(data));
-      res.writeHead(seen <= failFirst ? 503 : 200, { 'content-type': 'application/json' }).end('{"verdict":"mark-down"}');
+      res
+        .writeHead(seen <= failFirst ? 503 : 200, { 'content-type': 'application/json' })
+        .end('{"verdict":"mark-down"}');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, bodies, times, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    bodies,
+    times,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 /** A loopback port with nothing listening (connection refused). */

@@ -54,7 +54,10 @@ test('announcing a death: a signed notice in three SRV queries and over HTTP to 
   const n1 = s.table.get('n1') as Peer;
   s.policy.announce(n1, 'down');
   assert.equal(s.queries.length, 1);
-  assert.deepEqual(s.timers.due.map((d) => d.ms), [...ANNOUNCE_REPEATS_MS]);
+  assert.deepEqual(
+    s.timers.due.map((d) => d.ms),
+    [...ANNOUNCE_REPEATS_MS],
+  );
   for (const d of s.timers.due) d.fn();
   assert.equal(s.queries.length, 3);
   for (const q of s.queries) {
@@ -63,7 +66,10 @@ test('announcing a death: a signed notice in three SRV queries and over HTTP to 
     assert.ok(found && 'notice' in found);
     assert.deepEqual(found.notice, notice(s.key, 'n1', n1.generation, 'me'));
   }
-  assert.deepEqual(s.sent.map((x) => x.peers), [['n2', 'n3']]);
+  assert.deepEqual(
+    s.sent.map((x) => x.peers),
+    [['n2', 'n3']],
+  );
   assert.equal(s.sent[0]?.notice.subject, 'n1');
 });
 

@@ -9,10 +9,32 @@ import { PeerTable, type Peer } from '../../../src/discovery/peer-table.js';
 const key = randomBytes(32);
 const FLEET = '0123456789abcdef';
 
-function svc(instance: string, f: Partial<AdvertFields>, opts: { key?: Buffer; tamper?: Record<string, string> } = {}): ResolvedService {
-  const fields: AdvertFields = { version: 1, nodeId: instance, fleetId: FLEET, state: 'forming', clusterId: '', generation: 1, ...f };
-  const txt = { ...advertToTxt({ ...fields, signature: signAdvert(opts.key ?? key, instance, fields) }), ...opts.tamper };
-  return { key: `${instance}._nucmesh._tcp.local`, instance, host: `${instance}.local`, port: 8443, txt: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)), addresses: [{ address: '10.0.0.2', iface: 'eth0' }] };
+function svc(
+  instance: string,
+  f: Partial<AdvertFields>,
+  opts: { key?: Buffer; tamper?: Record<string, string> } = {},
+): ResolvedService {
+  const fields: AdvertFields = {
+    version: 1,
+    nodeId: instance,
+    fleetId: FLEET,
+    state: 'forming',
+    clusterId: '',
+    generation: 1,
+    ...f,
+  };
+  const txt = {
+    ...advertToTxt({ ...fields, signature: signAdvert(opts.key ?? key, instance, fields) }),
+    ...opts.tamper,
+  };
+  return {
+    key: `${instance}._nucmesh._tcp.local`,
+    instance,
+    host: `${instance}.local`,
+    port: 8443,
+    txt: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)),
+    addresses: [{ address: '10.0.0.2', iface: 'eth0' }],
+  };
 }
 
 function table(): { t: PeerTable; events: string[] } {
@@ -43,7 +65,15 @@ test('other fleet, forged, tampered and replayed adverts are kept out and counte
   t.observe(svc('n4', { generation: 4, state: 'server' })); // replay of an older (validly signed) advert
   t.observe(svc('n4', { generation: 5, state: 'agent' })); // same generation, different content
   t.observe({ ...svc('n5', {}), txt: [Buffer.from('hello=world')] }); // not an advert at all (e.g. avahi-publish)
-  assert.deepEqual(t.counters, { otherFleet: 1, badSignature: 2, stale: 2, invalid: 1, tableFull: 0, badNotice: 0, spoofedGoodbye: 0 });
+  assert.deepEqual(t.counters, {
+    otherFleet: 1,
+    badSignature: 2,
+    stale: 2,
+    invalid: 1,
+    tableFull: 0,
+    badNotice: 0,
+    spoofedGoodbye: 0,
+  });
   assert.deepEqual(events, ['up n4 forming']);
   assert.equal(t.get('n4')?.generation, 5);
 });

@@ -20,10 +20,12 @@ function setup(outcomes: ProbeOutcome[], lastHeard = () => 0) {
   const downs: string[] = [];
   table.on('peer-down', (p, reason) => downs.push(`${p.nodeId} ${reason}`));
   const probed: string[] = [];
-  const answer = (kind: string) => (p: Peer): Promise<ProbeOutcome> => {
-    probed.push(`${kind} ${p.nodeId}`);
-    return Promise.resolve(outcomes.shift() ?? 'dead');
-  };
+  const answer =
+    (kind: string) =>
+    (p: Peer): Promise<ProbeOutcome> => {
+      probed.push(`${kind} ${p.nodeId}`);
+      return Promise.resolve(outcomes.shift() ?? 'dead');
+    };
   const timers = manualSchedule();
   const removed = createRemovalPolicy({
     table,

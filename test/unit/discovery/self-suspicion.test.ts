@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProbeHistory, suspectSelf, suspicionProbeAt, type ProbeRecord } from '../../../src/discovery/self-suspicion.js';
+import {
+  ProbeHistory,
+  suspectSelf,
+  suspicionProbeAt,
+  type ProbeRecord,
+} from '../../../src/discovery/self-suspicion.js';
 
 const opts = { windowMs: 8000, minPeers: 2, minShare: 0.5 };
 
@@ -23,7 +28,11 @@ test('timeouts to most of the peers we probe at once mean we are the slow one', 
   ];
   assert.equal(suspectSelf(r, 1000, opts), true);
   // Two timeouts among five peers probed are not a majority.
-  const more = [...r, { peer: 'd', outcome: 'alive' as const, at: 400 }, { peer: 'e', outcome: 'alive' as const, at: 500 }];
+  const more = [
+    ...r,
+    { peer: 'd', outcome: 'alive' as const, at: 400 },
+    { peer: 'e', outcome: 'alive' as const, at: 500 },
+  ];
   assert.equal(suspectSelf(more, 1000, opts), false);
 });
 
@@ -38,10 +47,22 @@ test('old outcomes fall out of the window, so self-suspicion ends once probes su
 });
 
 test('suspicion probes: at most one per cooldown, none while one is pending, spread over the jitter window', () => {
-  assert.equal(suspicionProbeAt(1000, -Infinity, false, 5000, 1000, () => 0.25), 1250);
-  assert.equal(suspicionProbeAt(1000, -Infinity, true, 5000, 1000, () => 0.25), undefined);
-  assert.equal(suspicionProbeAt(4000, 1000, false, 5000, 1000, () => 0.5), undefined);
-  assert.equal(suspicionProbeAt(6000, 1000, false, 5000, 1000, () => 0.5), 6500);
+  assert.equal(
+    suspicionProbeAt(1000, -Infinity, false, 5000, 1000, () => 0.25),
+    1250,
+  );
+  assert.equal(
+    suspicionProbeAt(1000, -Infinity, true, 5000, 1000, () => 0.25),
+    undefined,
+  );
+  assert.equal(
+    suspicionProbeAt(4000, 1000, false, 5000, 1000, () => 0.5),
+    undefined,
+  );
+  assert.equal(
+    suspicionProbeAt(6000, 1000, false, 5000, 1000, () => 0.5),
+    6500,
+  );
   // 49 nodes drawing their own moments do not all land in the same 100 ms.
   const times = Array.from({ length: 49 }, () => suspicionProbeAt(0, -Infinity, false, 5000, 1000) as number);
   const buckets = new Set(times.map((t) => Math.floor(t / 100)));

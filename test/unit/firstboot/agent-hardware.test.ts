@@ -23,7 +23,10 @@ interface LogLine {
 
 /** Start an agent, wait for the "agent running" line, stop it with SIGTERM; returns its log lines. */
 async function runAgentOnce(args: string[]): Promise<{ lines: LogLine[]; code: number | null }> {
-  const child = spawn(process.execPath, [cliPath, 'agent', ...args], { env: { ...process.env, NUCMESH_LOG_FORMAT: 'json', NUCMESH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, 'agent', ...args], {
+    env: { ...process.env, NUCMESH_LOG_FORMAT: 'json', NUCMESH_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: LogLine[] = [];
   let stderr = '';
   let buf = '';
@@ -66,7 +69,18 @@ test('agent: logs the node summary, persists the identity, and a second start ke
   assert.equal((await runCli(['fleet', 'init', fleet])).code, 0);
   const dataDir = path.join(dir, 'data');
   // An interface that does not exist: discovery sends nothing on this machine's real LAN.
-  const args = ['--fleet', fleet, '--data-dir', dataDir, '--hardware-from', capture, '--interface', 'nm-none0', '--api-port', '18441'];
+  const args = [
+    '--fleet',
+    fleet,
+    '--data-dir',
+    dataDir,
+    '--hardware-from',
+    capture,
+    '--interface',
+    'nm-none0',
+    '--api-port',
+    '18441',
+  ];
   const expected = deriveIdentity(await detectInventory({ from: capture }));
   assert.ok(expected);
 
@@ -84,8 +98,14 @@ test('agent: logs the node summary, persists the identity, and a second start ke
 
   const second = await runAgentOnce(args);
   assert.equal(second.code, 0);
-  assert.ok(second.lines.some((l) => l['step'] === 'identity' && /already done/.test(l.msg)), 'identity step skipped');
+  assert.ok(
+    second.lines.some((l) => l['step'] === 'identity' && /already done/.test(l.msg)),
+    'identity step skipped',
+  );
   assert.ok(!second.lines.some((l) => l['step'] === 'identity' && /: start$/.test(l.msg)));
-  assert.ok(second.lines.some((l) => l['step'] === 'inventory' && /: done$/.test(l.msg)), 'inventory runs at every start');
+  assert.ok(
+    second.lines.some((l) => l['step'] === 'inventory' && /: done$/.test(l.msg)),
+    'inventory runs at every start',
+  );
   assert.equal(second.lines.find((l) => /^node nuc-/.test(l.msg))?.['nodeId'], expected.nodeId);
 });

@@ -30,7 +30,11 @@ describe('LoaderDevicePartUUID and nucmesh.esp=', () => {
     assert.equal(partUuidFromEfiVar(efiVar(UUID.toUpperCase())), UUID);
     assert.equal(partUuidFromEfiVar(efiVar('not-a-uuid')), undefined);
     assert.equal(partUuidFromEfiVar(Buffer.from([6, 0, 0])), undefined);
-    assert.equal(partUuidFromEfiVar(Buffer.concat([efiVar(UUID), Buffer.from([0x41])])), UUID, 'an odd trailing byte is ignored');
+    assert.equal(
+      partUuidFromEfiVar(Buffer.concat([efiVar(UUID), Buffer.from([0x41])])),
+      UUID,
+      'an odd trailing byte is ignored',
+    );
   });
 
   it('reads nucmesh.esp=PARTUUID= from the command line, the last valid one counting', () => {
@@ -44,7 +48,11 @@ describe('LoaderDevicePartUUID and nucmesh.esp=', () => {
 
   it('prefers what the loader says over the command line', () => {
     const other = '11111111-2222-3333-4444-555555555555';
-    assert.deepEqual(locateEspFrom(efiVar(UUID), `nucmesh.esp=PARTUUID=${other}`), { partuuid: UUID, source: 'loader', device: `/dev/disk/by-partuuid/${UUID}` });
+    assert.deepEqual(locateEspFrom(efiVar(UUID), `nucmesh.esp=PARTUUID=${other}`), {
+      partuuid: UUID,
+      source: 'loader',
+      device: `/dev/disk/by-partuuid/${UUID}`,
+    });
     assert.deepEqual(locateEspFrom(undefined, `nucmesh.esp=PARTUUID=${other}`)?.source, 'cmdline');
     assert.deepEqual(locateEspFrom(efiVar('garbage'), `nucmesh.esp=PARTUUID=${other}`)?.partuuid, other);
     assert.equal(locateEspFrom(undefined, 'ro quiet'), undefined);
@@ -69,7 +77,10 @@ describe('LoaderDevicePartUUID and nucmesh.esp=', () => {
       mountinfo: async () => '',
       realpath: async (f) => f,
     };
-    assert.deepEqual(await espStatus(read), { present: false, location: { partuuid: UUID, source: 'cmdline', device: `/dev/disk/by-partuuid/${UUID}` } });
+    assert.deepEqual(await espStatus(read), {
+      present: false,
+      location: { partuuid: UUID, source: 'cmdline', device: `/dev/disk/by-partuuid/${UUID}` },
+    });
   });
 });
 
@@ -80,7 +91,11 @@ describe('the image generator (nucmesh-esp-generator) agrees with the agent', ()
   const cases: { name: string; efi?: Buffer; cmdline: string }[] = [
     { name: 'loader only', efi: efiVar(UUID.toUpperCase()), cmdline: 'ro' },
     { name: 'command line only', cmdline: `root=PARTUUID=x nucmesh.esp=PARTUUID=${UUID} ro` },
-    { name: 'loader before command line', efi: efiVar(UUID), cmdline: 'nucmesh.esp=PARTUUID=11111111-2222-3333-4444-555555555555' },
+    {
+      name: 'loader before command line',
+      efi: efiVar(UUID),
+      cmdline: 'nucmesh.esp=PARTUUID=11111111-2222-3333-4444-555555555555',
+    },
     { name: 'a broken loader variable falls back', efi: efiVar('broken'), cmdline: `nucmesh.esp=PARTUUID=${UUID}` },
     { name: 'nothing', cmdline: 'ro quiet' },
     { name: 'a label is not a partition UUID', cmdline: 'nucmesh.esp=LABEL=NUCMESH-ESP' },
@@ -91,7 +106,11 @@ describe('the image generator (nucmesh-esp-generator) agrees with the agent', ()
       try {
         const out = path.join(dir, 'out');
         execFileSync('mkdir', [out]);
-        const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], NUCMESH_ESP_CMDLINE: path.join(dir, 'cmdline'), NUCMESH_ESP_EFIVAR: path.join(dir, 'efivar') };
+        const env: NodeJS.ProcessEnv = {
+          PATH: process.env['PATH'],
+          NUCMESH_ESP_CMDLINE: path.join(dir, 'cmdline'),
+          NUCMESH_ESP_EFIVAR: path.join(dir, 'efivar'),
+        };
         writeFileSync(path.join(dir, 'cmdline'), `${c.cmdline}\n`);
         if (c.efi) writeFileSync(path.join(dir, 'efivar'), c.efi);
         execFileSync(generator, [out, out, out], { env });
@@ -108,7 +127,9 @@ describe('the image generator (nucmesh-esp-generator) agrees with the agent', ()
         const wants = readdirSync(out).filter((n) => n.endsWith('.device.wants'));
         assert.equal(wants.length, 1);
         if (hasEscape) {
-          const escaped = execFileSync('systemd-escape', ['--path', '--suffix=device', expected.device], { encoding: 'utf8' }).trim();
+          const escaped = execFileSync('systemd-escape', ['--path', '--suffix=device', expected.device], {
+            encoding: 'utf8',
+          }).trim();
           assert.equal(wants[0], `${escaped}.wants`, 'the device unit name is systemd-escape --path of the device');
         }
         const link = path.join(out, wants[0] as string, 'boot-efi.mount');

@@ -8,14 +8,24 @@ import { ValidationError } from '../../../src/errors.js';
 
 describe('hostname', () => {
   it('replaces the 127.0.1.1 line of /etc/hosts, or adds one after localhost', () => {
-    assert.equal(hostsWithHostname('127.0.0.1\tlocalhost\n127.0.1.1\tnucmesh\n::1\tlocalhost\n', 'nuc-1a2b3c4d'), '127.0.0.1\tlocalhost\n127.0.1.1\tnuc-1a2b3c4d\n::1\tlocalhost\n');
-    assert.equal(hostsWithHostname('127.0.0.1\tlocalhost\n::1\tlocalhost\n', 'nuc-1'), '127.0.0.1\tlocalhost\n127.0.1.1\tnuc-1\n::1\tlocalhost\n');
+    assert.equal(
+      hostsWithHostname('127.0.0.1\tlocalhost\n127.0.1.1\tnucmesh\n::1\tlocalhost\n', 'nuc-1a2b3c4d'),
+      '127.0.0.1\tlocalhost\n127.0.1.1\tnuc-1a2b3c4d\n::1\tlocalhost\n',
+    );
+    assert.equal(
+      hostsWithHostname('127.0.0.1\tlocalhost\n::1\tlocalhost\n', 'nuc-1'),
+      '127.0.0.1\tlocalhost\n127.0.1.1\tnuc-1\n::1\tlocalhost\n',
+    );
   });
 
   it('refuses a name that is not a host label, naming the field', () => {
     assert.equal(checkHostname('nuc-1a2b3c4d'), 'nuc-1a2b3c4d');
     for (const bad of ['', 'Nuc', 'a_b', '-x', 'x-', 'a'.repeat(64), 'a.b']) {
-      assert.throws(() => checkHostname(bad), (e: unknown) => e instanceof ValidationError && e.issues[0]?.path === '/hostname', bad);
+      assert.throws(
+        () => checkHostname(bad),
+        (e: unknown) => e instanceof ValidationError && e.issues[0]?.path === '/hostname',
+        bad,
+      );
     }
   });
 

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkSequence, defineStep, readProgress, runSteps, StepFailedError, type AnyStep } from '../../../src/firstboot/steps.js';
+import {
+  checkSequence,
+  defineStep,
+  readProgress,
+  runSteps,
+  StepFailedError,
+  type AnyStep,
+} from '../../../src/firstboot/steps.js';
 import { NucmeshError } from '../../../src/errors.js';
 import { hostnameStep } from '../../../src/firstboot/host-steps.js';
 import { createLogger } from '../../../src/log.js';
@@ -44,13 +51,20 @@ test('a second start skips once-steps that completed and reruns always-steps', a
   const skipped: [string, string][] = [];
   await runSteps(dir, sequence, second, { onSkip: (n, why) => skipped.push([n, why]) });
   assert.deepEqual(second.ran, ['inventory']);
-  assert.deepEqual(skipped, [['identity', 'already done'], ['hostname', 'already done'], ['k3s', 'already done']]);
+  assert.deepEqual(skipped, [
+    ['identity', 'already done'],
+    ['hostname', 'already done'],
+    ['k3s', 'already done'],
+  ]);
 });
 
 test('a failed step stops the sequence, is recorded with its code and message; the next start resumes there', async () => {
   const dir = await tmp();
   const crash: Ctx = { ran: [], failOn: 'hostname' };
-  await assert.rejects(runSteps(dir, sequence, crash), (e: unknown) => e instanceof StepFailedError && e.code === 'E_STEP_FAILED' && e.data['step'] === 'hostname');
+  await assert.rejects(
+    runSteps(dir, sequence, crash),
+    (e: unknown) => e instanceof StepFailedError && e.code === 'E_STEP_FAILED' && e.data['step'] === 'hostname',
+  );
   assert.deepEqual(crash.ran, ['identity', 'hostname']);
   const p = await readProgress(dir);
   assert.equal(p.steps['identity']?.status, 'done');
@@ -72,7 +86,10 @@ test('a failed step stops the sequence, is recorded with its code and message; t
 
 test('a process killed mid-step (a version 1 file: recorded as started, not done) reruns that step', async () => {
   const dir = await tmp();
-  await writeFile(path.join(dir, 'progress.json'), JSON.stringify({ version: 1, steps: { identity: { doneAt: 'x', attempts: 1 } }, attempts: { hostname: 1 } }));
+  await writeFile(
+    path.join(dir, 'progress.json'),
+    JSON.stringify({ version: 1, steps: { identity: { doneAt: 'x', attempts: 1 } }, attempts: { hostname: 1 } }),
+  );
   const ctx: Ctx = { ran: [] };
   const started: [string, number][] = [];
   await runSteps(dir, sequence, ctx, { onStart: (n, a) => started.push([n, a]) });
@@ -83,7 +100,13 @@ test('a process killed mid-step (a version 1 file: recorded as started, not done
 test('what a step provides reaches the steps that need it; a done once-step loads it back on a later start', async () => {
   const dir = await tmp();
   let derived = 0;
-  const serial = step({ name: 'serial', kind: 'always', needs: [], provides: ['serial'], run: async () => ({ serial: 'BTTN1' }) });
+  const serial = step({
+    name: 'serial',
+    kind: 'always',
+    needs: [],
+    provides: ['serial'],
+    run: async () => ({ serial: 'BTTN1' }),
+  });
   let stored: string | undefined;
   const identity = step({
     name: 'identity',
@@ -98,7 +121,13 @@ test('what a step provides reaches the steps that need it; a done once-step load
     load: async () => (stored ? { nodeId: stored } : undefined),
   });
   const seen: string[] = [];
-  const use = step({ name: 'use', kind: 'always', needs: ['nodeId'], provides: [], run: async (ctx) => (seen.push(ctx.nodeId), {}) });
+  const use = step({
+    name: 'use',
+    kind: 'always',
+    needs: ['nodeId'],
+    provides: [],
+    run: async (ctx) => (seen.push(ctx.nodeId), {}),
+  });
   const seq = [serial, identity, use];
   await runSteps(dir, seq, { ran: [] });
   await runSteps(dir, seq, { ran: [] });
@@ -112,10 +141,22 @@ test('what a step provides reaches the steps that need it; a done once-step load
 
 test('a sequence whose step needs what no earlier step provides is refused before anything runs', async () => {
   const needsId = step({ name: 'label', kind: 'always', needs: ['nodeId'], provides: [], run: async () => ({}) });
-  const givesId = step({ name: 'identity', kind: 'once', needs: [], provides: ['nodeId'], run: async () => ({ nodeId: 'x' }) });
-  assert.throws(() => checkSequence([needsId, givesId], { ran: [] }), /boot step 'label' needs nodeId, which no earlier step provides/);
+  const givesId = step({
+    name: 'identity',
+    kind: 'once',
+    needs: [],
+    provides: ['nodeId'],
+    run: async () => ({ nodeId: 'x' }),
+  });
+  assert.throws(
+    () => checkSequence([needsId, givesId], { ran: [] }),
+    /boot step 'label' needs nodeId, which no earlier step provides/,
+  );
   assert.doesNotThrow(() => checkSequence([givesId, needsId], { ran: [] }));
-  assert.doesNotThrow(() => checkSequence([needsId], { ran: [], nodeId: 'given' }), 'a need already in the context is fine');
+  assert.doesNotThrow(
+    () => checkSequence([needsId], { ran: [], nodeId: 'given' }),
+    'a need already in the context is fine',
+  );
   const dir = await tmp();
   const ctx: Ctx = { ran: [] };
   await assert.rejects(runSteps(dir, [plain('first'), needsId, givesId], ctx), /E_STEP_ORDER|needs nodeId/);
@@ -125,8 +166,18 @@ test('a sequence whose step needs what no earlier step provides is refused befor
 test('hostname: skipped without --apply-host (recorded so), and set by a later start that has it', async () => {
   const dir = await tmp();
   const set: string[] = [];
-  const identity = { nodeId: 'a'.repeat(32), hostname: 'nuc-aaaaaaaa', source: 'system-serial' } as unknown as NonNullable<BootContext['identity']>;
-  const ctx = (applyHost: boolean): BootContext => ({ options: { applyHost }, log: createLogger({ level: 'silent', format: 'json' }), dataDir: dir, identity, setHostname: async (n) => void set.push(n) });
+  const identity = {
+    nodeId: 'a'.repeat(32),
+    hostname: 'nuc-aaaaaaaa',
+    source: 'system-serial',
+  } as unknown as NonNullable<BootContext['identity']>;
+  const ctx = (applyHost: boolean): BootContext => ({
+    options: { applyHost },
+    log: createLogger({ level: 'silent', format: 'json' }),
+    dataDir: dir,
+    identity,
+    setHostname: async (n) => void set.push(n),
+  });
   const skipped: string[] = [];
   await runSteps(dir, [hostnameStep], ctx(false), { onSkip: (_n, why) => skipped.push(why) });
   assert.deepEqual(set, []);
@@ -144,5 +195,8 @@ test('hostname: skipped without --apply-host (recorded so), and set by a later s
 test('a corrupt progress file is a clear error naming the file', async () => {
   const dir = await tmp();
   await writeFile(path.join(dir, 'progress.json'), '{"version": 1, "steps": {');
-  await assert.rejects(runSteps(dir, sequence, { ran: [] }), (e: unknown) => (e as { code?: string }).code === 'E_STATE_CORRUPT' && /progress\.json/.test((e as Error).message));
+  await assert.rejects(
+    runSteps(dir, sequence, { ran: [] }),
+    (e: unknown) => (e as { code?: string }).code === 'E_STATE_CORRUPT' && /progress\.json/.test((e as Error).message),
+  );
 });

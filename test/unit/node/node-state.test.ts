@@ -43,7 +43,14 @@ test('set: a step goes with its change; what the advert carries is compared apar
   s.set({ state: 'booting' });
   assert.equal(s.current.step, undefined, 'a change without a step clears it');
   assert.ok(sameAdvertised(before, s.current), 'a step is nothing for the advert');
-  assert.ok(sameAdvertised({ state: 'failed', clusterId: '', detail: 'a' }, { state: 'failed', clusterId: '', detail: 'b' }));
+  assert.ok(
+    sameAdvertised({ state: 'failed', clusterId: '', detail: 'a' }, { state: 'failed', clusterId: '', detail: 'b' }),
+  );
   assert.ok(!sameAdvertised({ state: 'forming', clusterId: '' }, { state: 'joining', clusterId: '' }));
-  assert.ok(!sameAdvertised({ state: 'server', clusterId: 'c1', k3sPort: 6443 }, { state: 'server', clusterId: 'c2', k3sPort: 6443 }));
+  assert.ok(
+    !sameAdvertised(
+      { state: 'server', clusterId: 'c1', k3sPort: 6443 },
+      { state: 'server', clusterId: 'c2', k3sPort: 6443 },
+    ),
+  );
 });

@@ -109,7 +109,10 @@ test('writes never overlap: changes during a write become one write of the lates
   await new Promise((r) => setImmediate(r));
   release();
   await p.flushed();
-  assert.deepEqual(written.map((d) => d.state), ['booting', 'server']);
+  assert.deepEqual(
+    written.map((d) => d.state),
+    ['booting', 'server'],
+  );
   assert.equal(written[1]?.clusterId, 'c9');
 });
 

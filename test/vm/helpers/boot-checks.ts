@@ -9,7 +9,11 @@ export const BANNER_DONE = /\n {2}API {6}.*\n[\s\S]*?={72}/;
 /** Waits for a banner whose State is `state` (after console offset `from`); returns it. */
 export async function waitForBannerState(vm: Vm, state: string, timeoutMs: number, from = 0): Promise<ParsedBanner> {
   let found: ParsedBanner | undefined;
-  await vm.waitForCondition(() => (found = parseBanners(vm.console().slice(from)).find((b) => b.fields['State'] === state)) !== undefined, timeoutMs, `a banner with State ${state}`);
+  await vm.waitForCondition(
+    () => (found = parseBanners(vm.console().slice(from)).find((b) => b.fields['State'] === state)) !== undefined,
+    timeoutMs,
+    `a banner with State ${state}`,
+  );
   return found as unknown as ParsedBanner;
 }
 
@@ -19,7 +23,19 @@ export async function waitForBannerState(vm: Vm, state: string, timeoutMs: numbe
  */
 export function assertEspNotRaced(text: string, espPartUuid: string, source: 'loader' | 'cmdline'): void {
   const words = source === 'loader' ? 'named by the boot loader' : 'from the kernel command line';
-  assert.match(text, new RegExp(`"msg":"EFI partition: PARTUUID=${espPartUuid} \\(${words}\\)`), `the agent did not find the ESP ${espPartUuid} (${source})`);
-  assert.match(text, /"file":"\/boot\/efi\/nucmesh\/fleet\.yaml"[^\n]*"msg":"fleet config loaded"/, 'the fleet config was not read from the EFI partition');
-  assert.doesNotMatch(text, /Dependency failed for boot-efi\.mount|Timed out waiting for device .*NUCMESH/, 'a device timeout decided the ESP mount');
+  assert.match(
+    text,
+    new RegExp(`"msg":"EFI partition: PARTUUID=${espPartUuid} \\(${words}\\)`),
+    `the agent did not find the ESP ${espPartUuid} (${source})`,
+  );
+  assert.match(
+    text,
+    /"file":"\/boot\/efi\/nucmesh\/fleet\.yaml"[^\n]*"msg":"fleet config loaded"/,
+    'the fleet config was not read from the EFI partition',
+  );
+  assert.doesNotMatch(
+    text,
+    /Dependency failed for boot-efi\.mount|Timed out waiting for device .*NUCMESH/,
+    'a device timeout decided the ESP mount',
+  );
 }

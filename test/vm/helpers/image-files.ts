@@ -1,4 +1,7 @@
-/** Reads files inside a built image without mounting it: sfdisk for the table, debugfs and mtools for the file systems. */
+/**
+ * Reads files inside a built image without mounting it: sfdisk for the table, debugfs and mtools
+ * for the file systems.
+ */
 import { execFileSync } from 'node:child_process';
 
 export interface Partition {
@@ -10,7 +13,9 @@ export interface Partition {
 }
 
 export function partitions(img: string): Partition[] {
-  const j = JSON.parse(execFileSync('sfdisk', ['-J', img], { encoding: 'utf8' })) as { partitiontable: { partitions: Partition[] } };
+  const j = JSON.parse(execFileSync('sfdisk', ['-J', img], { encoding: 'utf8' })) as {
+    partitiontable: { partitions: Partition[] };
+  };
   return j.partitiontable.partitions;
 }
 
@@ -22,12 +27,19 @@ function rootSpec(img: string): string {
 
 /** debugfs output of one command on the root file system. */
 export function debugfs(img: string, command: string): string {
-  return execFileSync('debugfs', ['-R', command, rootSpec(img)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+  return execFileSync('debugfs', ['-R', command, rootSpec(img)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
 }
 
 /** A file's bytes from the root file system, or null when it is not there. */
 export function readRootFile(img: string, file: string): Buffer | null {
-  const out = execFileSync('debugfs', ['-R', `cat ${file}`, rootSpec(img)], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1024 * 1024 * 1024 });
+  const out = execFileSync('debugfs', ['-R', `cat ${file}`, rootSpec(img)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1024 * 1024 * 1024,
+  });
   return out.length === 0 && !debugfs(img, `stat ${file}`).includes('Inode:') ? null : out;
 }
 
@@ -49,5 +61,8 @@ export function listRootDir(img: string, dir: string): string[] {
 export function readEspFile(img: string, file: string): string {
   const esp = partitions(img).find((p) => p.name === 'nucmesh-esp');
   if (!esp) throw new Error(`${img} has no nucmesh-esp partition`);
-  return execFileSync('mtype', ['-i', `${img}@@${esp.start * 512}`, `::${file}`], { encoding: 'utf8', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+  return execFileSync('mtype', ['-i', `${img}@@${esp.start * 512}`, `::${file}`], {
+    encoding: 'utf8',
+    env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },
+  });
 }

@@ -16,10 +16,17 @@ export function bannerNodeId(b: ParsedBanner): { nodeId: string; source: string 
 
 /** The banner shows the SMBIOS values the VM was given, and the hostname derives from the node ID. */
 export function assertBannerMatches(b: ParsedBanner, smbios: Smbios): { nodeId: string; hostname: string } {
-  assert.ok(b.fields['Model']?.includes(smbios.product), `banner Model '${b.fields['Model']}' lacks the SMBIOS product ${smbios.product}`);
+  assert.ok(
+    b.fields['Model']?.includes(smbios.product),
+    `banner Model '${b.fields['Model']}' lacks the SMBIOS product ${smbios.product}`,
+  );
   assert.equal(b.fields['Serial'], smbios.serial);
   const { nodeId, source } = bannerNodeId(b);
   assert.equal(source, 'system-serial', 'QEMU gives no system UUID, so the node ID must come from the serial');
-  assert.equal(b.fields['Hostname'], `nuc-${nodeId.slice(0, 8)}`, 'the hostname (read live in the guest) derives from the node ID');
+  assert.equal(
+    b.fields['Hostname'],
+    `nuc-${nodeId.slice(0, 8)}`,
+    'the hostname (read live in the guest) derives from the node ID',
+  );
   return { nodeId, hostname: b.fields['Hostname'] as string };
 }

@@ -66,7 +66,10 @@ export const PROBE_APPEND = [
 ].join(' ');
 
 /** Writes the probe into `dir`; returns what Vm.start needs. With `fleetFile`, the probe delivers it (see above). */
-export function probeFiles(dir: string, fleetFile?: string): { append: string; fwCfg: { name: string; file: string }[] } {
+export function probeFiles(
+  dir: string,
+  fleetFile?: string,
+): { append: string; fwCfg: { name: string; file: string }[] } {
   const file = path.join(dir, 'probe.js');
   writeFileSync(file, PROBE);
   const fwCfg = [{ name: PROBE_FW_CFG_NAME, file }];
@@ -89,4 +92,3 @@ export function probeStatuses(consoleText: string): ProbeStatus[] {
     rssKb: Number(m[4]),
   }));
 }
-

@@ -66,19 +66,40 @@ export function stripAnsi(s: string): string {
   return s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 }
 
-export function qemuArgs(o: VmOptions, paths: { serial: string; qmp: string; disk: string; diskFormat: 'raw' | 'qcow2'; vars: string }): string[] {
+export function qemuArgs(
+  o: VmOptions,
+  paths: { serial: string; qmp: string; disk: string; diskFormat: 'raw' | 'qcow2'; vars: string },
+): string[] {
   const smbios = (s: string) => s.replace(/,/g, ',,');
   const args = [
-    '-machine', o.boot === 'secure-boot' ? 'q35,smm=on' : 'q35', '-accel', 'tcg,tb-size=64', '-m', String(o.memMiB ?? 512), '-smp', '1',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
-    '-serial', `file:${paths.serial}`,
-    '-qmp', `unix:${paths.qmp},server=on,wait=off`,
-    '-smbios', `type=1,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
-    '-smbios', `type=2,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
-    '-drive', `file=${paths.disk},if=none,id=disk0,format=${paths.diskFormat},snapshot=on`,
+    '-machine',
+    o.boot === 'secure-boot' ? 'q35,smm=on' : 'q35',
+    '-accel',
+    'tcg,tb-size=64',
+    '-m',
+    String(o.memMiB ?? 512),
+    '-smp',
+    '1',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-vga',
+    'none',
+    '-serial',
+    `file:${paths.serial}`,
+    '-qmp',
+    `unix:${paths.qmp},server=on,wait=off`,
+    '-smbios',
+    `type=1,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
+    '-smbios',
+    `type=2,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
+    '-drive',
+    `file=${paths.disk},if=none,id=disk0,format=${paths.diskFormat},snapshot=on`,
     // bootindex (firmware boots only; -kernel takes index 0 itself): the internal disk first,
     // even with a stick attached.
-    '-device', `nvme,drive=disk0,serial=nucmesh-test-disk${o.boot === 'direct' ? '' : ',bootindex=0'}`,
+    '-device',
+    `nvme,drive=disk0,serial=nucmesh-test-disk${o.boot === 'direct' ? '' : ',bootindex=0'}`,
   ];
   if (o.cpu) args.push('-cpu', o.cpu);
   if (o.usbStick || o.usbController) args.push('-device', 'qemu-xhci,id=xhci');
@@ -87,17 +108,37 @@ export function qemuArgs(o: VmOptions, paths: { serial: string; qmp: string; dis
     args.push('-device', 'usb-storage,bus=xhci.0,drive=stick,removable=on');
   }
   if (o.boot === 'direct') {
-    args.push('-kernel', o.image.kernel, '-initrd', o.image.initrd, '-append', [o.image.cmdline, o.append ?? ''].join(' ').trim());
+    args.push(
+      '-kernel',
+      o.image.kernel,
+      '-initrd',
+      o.image.initrd,
+      '-append',
+      [o.image.cmdline, o.append ?? ''].join(' ').trim(),
+    );
   } else {
     const code = o.boot === 'secure-boot' ? OVMF_CODE_SECBOOT : OVMF_CODE;
     if (o.boot === 'secure-boot') args.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
-    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${code}`, '-drive', `if=pflash,format=raw,unit=1,file=${paths.vars}`);
+    args.push(
+      '-drive',
+      `if=pflash,format=raw,unit=0,readonly=on,file=${code}`,
+      '-drive',
+      `if=pflash,format=raw,unit=1,file=${paths.vars}`,
+    );
   }
   if (o.userNet) {
-    const fwd = o.userNet.apiHostPort ? `,hostfwd=tcp:127.0.0.1:${o.userNet.apiHostPort}-:${o.userNet.apiGuestPort ?? 8443}` : '';
+    const fwd = o.userNet.apiHostPort
+      ? `,hostfwd=tcp:127.0.0.1:${o.userNet.apiHostPort}-:${o.userNet.apiGuestPort ?? 8443}`
+      : '';
     args.push('-netdev', `user,id=u0,restrict=on${fwd}`, '-device', 'virtio-net-pci,netdev=u0');
   }
-  if (o.l2) args.push('-netdev', `socket,id=l2,mcast=${o.l2.group},localaddr=127.0.0.1`, '-device', `virtio-net-pci,netdev=l2,mac=${o.l2.mac}`);
+  if (o.l2)
+    args.push(
+      '-netdev',
+      `socket,id=l2,mcast=${o.l2.group},localaddr=127.0.0.1`,
+      '-device',
+      `virtio-net-pci,netdev=l2,mac=${o.l2.mac}`,
+    );
   for (const f of o.fwCfg ?? []) args.push('-fw_cfg', `name=${f.name},file=${f.file}`);
   return args;
 }
@@ -133,13 +174,19 @@ export class Vm {
     let diskFormat: 'raw' | 'qcow2' = 'raw';
     if (o.diskSize) {
       disk = path.join(o.workDir, `${o.name}.disk.qcow2`);
-      const r = spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', o.image.img, disk, o.diskSize], { encoding: 'utf8' });
+      const r = spawnSync(
+        'qemu-img',
+        ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', o.image.img, disk, o.diskSize],
+        { encoding: 'utf8' },
+      );
       if (r.status !== 0) throw new Error(`qemu-img create failed: ${r.stderr}`);
       diskFormat = 'qcow2';
     }
     if (o.boot !== 'direct') await fs.copyFile(o.boot === 'secure-boot' ? OVMF_VARS_MS : OVMF_VARS, vars);
     const args = qemuArgs(o, { serial, qmp, disk, diskFormat, vars });
-    const [cmd, argv] = o.netnsPid ? ['nsenter', ['-t', String(o.netnsPid), '-n', '--', 'qemu-system-x86_64', ...args]] : ['qemu-system-x86_64', args];
+    const [cmd, argv] = o.netnsPid
+      ? ['nsenter', ['-t', String(o.netnsPid), '-n', '--', 'qemu-system-x86_64', ...args]]
+      : ['qemu-system-x86_64', args];
     const child = spawn(cmd as string, argv as string[], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -167,8 +214,14 @@ export class Vm {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (ready()) return;
-      if (this.exited) throw new Error(`${this.options.name}: QEMU exited before ${what}. QEMU said: ${this.stderr().trim() || '(nothing)'}\n--- console tail:\n${this.console().slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`${this.options.name}: ${what}: not within ${timeoutMs / 1000} s\n--- console tail:\n${this.console().slice(-3000)}`);
+      if (this.exited)
+        throw new Error(
+          `${this.options.name}: QEMU exited before ${what}. QEMU said: ${this.stderr().trim() || '(nothing)'}\n--- console tail:\n${this.console().slice(-3000)}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.options.name}: ${what}: not within ${timeoutMs / 1000} s\n--- console tail:\n${this.console().slice(-3000)}`,
+        );
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -241,7 +294,17 @@ export class IsolatedNet {
   }
 
   static async start(): Promise<IsolatedNet> {
-    const child = spawn('unshare', ['-n', '--', 'sh', '-c', 'ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo && echo ready && exec sleep 3600'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'unshare',
+      [
+        '-n',
+        '--',
+        'sh',
+        '-c',
+        'ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo && echo ready && exec sleep 3600',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     await new Promise<void>((resolve, reject) => {

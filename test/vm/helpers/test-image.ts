@@ -45,7 +45,12 @@ export function imageInputsKey(root = repoRoot): string {
   ].sort();
   const h = createHash('sha256');
   for (const f of files) {
-    h.update(path.relative(root, f)).update('\0').update(String(statSync(f).mode & 0o777)).update('\0').update(readFileSync(f)).update('\0');
+    h.update(path.relative(root, f))
+      .update('\0')
+      .update(String(statSync(f).mode & 0o777))
+      .update('\0')
+      .update(readFileSync(f))
+      .update('\0');
   }
   return h.digest('hex').slice(0, 16);
 }
@@ -55,14 +60,23 @@ export function vmTestsUnavailable(): string | false {
   if (process.platform !== 'linux') return 'the VM tests need Linux (QEMU, mmdebstrap)';
   if (process.getuid?.() !== 0) return 'the VM tests need root (the image build runs mmdebstrap --mode=root)';
   for (const tool of ['qemu-system-x86_64', 'qemu-img', 'mmdebstrap']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (scripts/install-host-deps.sh test installs it)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed (scripts/install-host-deps.sh test installs it)`;
   }
   return false;
 }
 
 function filesOf(dir: string, version: string, buildSeconds: number | null): TestImage {
   const base = path.join(dir, `nucmesh-${version}`);
-  return { dir, img: `${base}.img`, kernel: `${base}.vmlinuz`, initrd: `${base}.initrd`, cmdline: readFileSync(`${base}.cmdline`, 'utf8').trim(), fleet: path.join(dir, 'fleet.yaml'), buildSeconds };
+  return {
+    dir,
+    img: `${base}.img`,
+    kernel: `${base}.vmlinuz`,
+    initrd: `${base}.initrd`,
+    cmdline: readFileSync(`${base}.cmdline`, 'utf8').trim(),
+    fleet: path.join(dir, 'fleet.yaml'),
+    buildSeconds,
+  };
 }
 
 const pending = new Map<string, Promise<TestImage>>();
@@ -72,7 +86,10 @@ export interface TestImageOptions {
   secureBoot?: boolean;
 }
 
-export function ensureTestImage(log: (line: string) => void = () => {}, options: TestImageOptions = {}): Promise<TestImage> {
+export function ensureTestImage(
+  log: (line: string) => void = () => {},
+  options: TestImageOptions = {},
+): Promise<TestImage> {
   const kind = options.secureBoot ? 'secure-boot' : 'plain';
   let p = pending.get(kind);
   if (!p) {
@@ -83,7 +100,8 @@ export function ensureTestImage(log: (line: string) => void = () => {}, options:
 }
 
 async function build(log: (line: string) => void, kind: 'plain' | 'secure-boot'): Promise<TestImage> {
-  const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const key = `${kind}-${imageInputsKey()}`;
   const dir = path.join(vmCacheDir, key);
   if (existsSync(path.join(dir, 'done'))) return filesOf(dir, version, null);
@@ -98,7 +116,8 @@ async function build(log: (line: string) => void, kind: 'plain' | 'secure-boot')
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       if (existsSync(path.join(dir, 'done'))) return filesOf(dir, version, null);
       const held = statSync(lock, { throwIfNoEntry: false });
-      if (held && Date.now() - held.mtimeMs > 30 * 60_000) await fs.rm(lock, { recursive: true, force: true }); // a builder that died
+      // A builder that died left its lock behind.
+      if (held && Date.now() - held.mtimeMs > 30 * 60_000) await fs.rm(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 2000));
     }
   }
@@ -110,15 +129,29 @@ async function build(log: (line: string) => void, kind: 'plain' | 'secure-boot')
   }
 }
 
-async function buildLocked(log: (line: string) => void, kind: 'plain' | 'secure-boot', key: string, dir: string, version: string): Promise<TestImage> {
+async function buildLocked(
+  log: (line: string) => void,
+  kind: 'plain' | 'secure-boot',
+  key: string,
+  dir: string,
+  version: string,
+): Promise<TestImage> {
   // Older builds of the same kind are stale now.
-  for (const old of readdirSync(vmCacheDir)) if (!old.startsWith(key) && old.startsWith(`${kind}-`)) await fs.rm(path.join(vmCacheDir, old), { recursive: true, force: true });
+  for (const old of readdirSync(vmCacheDir))
+    if (!old.startsWith(key) && old.startsWith(`${kind}-`))
+      await fs.rm(path.join(vmCacheDir, old), { recursive: true, force: true });
   const part = `${dir}.part`;
   await fs.rm(part, { recursive: true, force: true });
   const t0 = performance.now();
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
-    const args = [path.join(repoRoot, 'scripts/build-image.sh'), '--without-k3s', '--out', part, ...(kind === 'secure-boot' ? ['--secure-boot'] : [])];
+    const args = [
+      path.join(repoRoot, 'scripts/build-image.sh'),
+      '--without-k3s',
+      '--out',
+      part,
+      ...(kind === 'secure-boot' ? ['--secure-boot'] : []),
+    ];
     const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (d: Buffer) => {
       for (const line of d.toString().split('\n').filter(Boolean)) {

@@ -22,7 +22,9 @@ export function parseCpuinfo(text: string): CpuFacts {
   if (blocks.length === 0) return { vendor: null, model: null, sockets: null, cores: null, threads: null, flags: [] };
   const b0 = blocks[0] ?? {};
   const sockets = new Set(blocks.map((b) => b['physical id']).filter((x) => x !== undefined));
-  const coreKeys = new Set(blocks.filter((b) => b['core id'] !== undefined).map((b) => `${b['physical id'] ?? 0}/${b['core id']}`));
+  const coreKeys = new Set(
+    blocks.filter((b) => b['core id'] !== undefined).map((b) => `${b['physical id'] ?? 0}/${b['core id']}`),
+  );
   return {
     vendor: clean(b0['vendor_id'] ?? b0['CPU implementer'] ?? null),
     model: squash(clean(b0['model name'] ?? b0['Processor'] ?? null)),

@@ -50,7 +50,15 @@ export interface DmiMemoryDevice {
 
 export interface DmidecodeData {
   bios: { vendor: string | null; version: string | null; date: string | null };
-  system: { vendor: string | null; product: string | null; version: string | null; serial: string | null; uuid: string | null; sku: string | null; family: string | null };
+  system: {
+    vendor: string | null;
+    product: string | null;
+    version: string | null;
+    serial: string | null;
+    uuid: string | null;
+    sku: string | null;
+    family: string | null;
+  };
   board: { vendor: string | null; name: string | null; version: string | null; serial: string | null };
   chassis: { type: string | null };
   processors: DmiProcessor[];
@@ -93,7 +101,12 @@ export function parseDmidecode(text: string): DmidecodeData {
     const f = r.fields;
     const sizeBytes = parseSize(f['Size']);
     if (sizeBytes === null || sizeBytes <= 0) continue; // "No Module Installed", "Unknown"
-    memoryDevices.push({ sizeBytes, type: clean(f['Type']), speedMTs: parseSpeed(f['Speed']), locator: clean(f['Locator']) });
+    memoryDevices.push({
+      sizeBytes,
+      type: clean(f['Type']),
+      speedMTs: parseSpeed(f['Speed']),
+      locator: clean(f['Locator']),
+    });
   }
   return {
     bios: { vendor: clean(bios['Vendor']), version: clean(bios['Version']), date: clean(bios['Release Date']) },
@@ -106,7 +119,12 @@ export function parseDmidecode(text: string): DmidecodeData {
       sku: clean(sys['SKU Number']),
       family: clean(sys['Family']),
     },
-    board: { vendor: clean(board['Manufacturer']), name: clean(board['Product Name']), version: clean(board['Version']), serial: clean(board['Serial Number']) },
+    board: {
+      vendor: clean(board['Manufacturer']),
+      name: clean(board['Product Name']),
+      version: clean(board['Version']),
+      serial: clean(board['Serial Number']),
+    },
     chassis: { type: clean(chassis['Type']) },
     processors,
     memoryDevices,

@@ -71,7 +71,10 @@ export function parseHwinfo(text: string): HwinfoData {
     sockets: null,
     cores: null,
     threads: cpus.length > 0 ? cpus.length : null,
-    flags: (c0['Features'] ?? '').split(',').map((s) => s.trim()).filter((s) => /^[a-z0-9_.]+$/i.test(s)),
+    flags: (c0['Features'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => /^[a-z0-9_.]+$/i.test(s)),
   };
   const disks: DiskInfo[] = [];
   const nics: HwinfoNic[] = [];
@@ -80,11 +83,24 @@ export function parseHwinfo(text: string): HwinfoData {
     const f = r.fields;
     const cls = f['Hardware Class'];
     if (cls === 'disk') {
-      const name = (f['Device File'] ?? '').trim().replace(/^\/dev\//, '').split(/\s/)[0] ?? '';
+      const name =
+        (f['Device File'] ?? '')
+          .trim()
+          .replace(/^\/dev\//, '')
+          .split(/\s/)[0] ?? '';
       if (!name) continue;
       const bytes = /\((\d+) bytes\)/.exec(f['Capacity'] ?? '');
       const drivers = (f['Driver'] ?? '').toLowerCase();
-      const tran = r.bus.toUpperCase() === 'NVME' || /nvme/.test(drivers) ? 'nvme' : /usb-storage|uas/.test(drivers) || r.bus.toUpperCase() === 'USB' ? 'usb' : /ahci|ata_/.test(drivers) || r.bus.toUpperCase() === 'IDE' ? 'sata' : /mmc|sdhci/.test(drivers) ? 'mmc' : null;
+      const tran =
+        r.bus.toUpperCase() === 'NVME' || /nvme/.test(drivers)
+          ? 'nvme'
+          : /usb-storage|uas/.test(drivers) || r.bus.toUpperCase() === 'USB'
+            ? 'usb'
+            : /ahci|ata_/.test(drivers) || r.bus.toUpperCase() === 'IDE'
+              ? 'sata'
+              : /mmc|sdhci/.test(drivers)
+                ? 'mmc'
+                : null;
       disks.push({
         name,
         sizeBytes: bytes ? toInt(bytes[1]) : null,

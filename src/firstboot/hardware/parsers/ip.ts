@@ -46,7 +46,9 @@ export function parseIpAddr(text: string): Map<string, string[]> {
     const addrs = infos
       .filter((a) => typeof a['local'] === 'string' && (a['family'] === 'inet' || a['family'] === 'inet6'))
       .sort((a, b) => (a['family'] === b['family'] ? 0 : a['family'] === 'inet' ? -1 : 1))
-      .map((a) => (typeof a['prefixlen'] === 'number' ? `${String(a['local'])}/${a['prefixlen']}` : String(a['local'])));
+      .map((a) =>
+        typeof a['prefixlen'] === 'number' ? `${String(a['local'])}/${a['prefixlen']}` : String(a['local']),
+      );
     out.set(name, addrs);
   }
   return out;

@@ -16,8 +16,20 @@ export interface PciDevice {
 
 /** PCI vendor IDs worth naming; the rest keep lspci's description as the model. */
 export const PCI_VENDORS: Record<string, string> = {
-  '8086': 'Intel', '10de': 'NVIDIA', '1002': 'AMD', '1022': 'AMD', '1af4': 'Red Hat (virtio)', '1234': 'QEMU', '15ad': 'VMware',
-  '10ec': 'Realtek', '14e4': 'Broadcom', '1b36': 'Red Hat (QEMU)', '80ee': 'VirtualBox', '1414': 'Microsoft', '1106': 'VIA', '144d': 'Samsung',
+  '8086': 'Intel',
+  '10de': 'NVIDIA',
+  '1002': 'AMD',
+  '1022': 'AMD',
+  '1af4': 'Red Hat (virtio)',
+  '1234': 'QEMU',
+  '15ad': 'VMware',
+  '10ec': 'Realtek',
+  '14e4': 'Broadcom',
+  '1b36': 'Red Hat (QEMU)',
+  '80ee': 'VirtualBox',
+  '1414': 'Microsoft',
+  '1106': 'VIA',
+  '144d': 'Samsung',
 };
 
 const HEAD = /^([0-9a-f]{0,4}:?[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f])\s+(.+?)\s+\[([0-9a-f]{4})\]:\s+(.*)$/i;
@@ -59,7 +71,10 @@ export function pciVendorName(dev: PciDevice): string | null {
 /** The description without a leading vendor name ("Intel Corporation HD Graphics 6000" → "HD Graphics 6000"). */
 export function pciModel(dev: PciDevice): string | null {
   if (!dev.description) return null;
-  const stripped = dev.description.replace(/^(Intel Corporation|Advanced Micro Devices, Inc\.(?: \[AMD\/ATI\])?|NVIDIA Corporation|Red Hat, Inc\.|Realtek Semiconductor Co\., Ltd\.|Broadcom Inc\. and subsidiaries|Device)\s+/, '');
+  const stripped = dev.description.replace(
+    /^(Intel Corporation|Advanced Micro Devices, Inc\.(?: \[AMD\/ATI\])?|NVIDIA Corporation|Red Hat, Inc\.|Realtek Semiconductor Co\., Ltd\.|Broadcom Inc\. and subsidiaries|Device)\s+/,
+    '',
+  );
   const model = clean(stripped);
   return model === null || /^Device( [0-9a-f]{4})?$/i.test(model) ? null : model;
 }

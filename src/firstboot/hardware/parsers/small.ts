@@ -42,7 +42,11 @@ export function parseOsRelease(text: string): OsInfo {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
     if (m && m[1]) f[m[1]] = (m[2] ?? '').replace(/^(["'])(.*)\1$/, '$2');
   }
-  return { id: clean(f['ID']), name: clean(f['PRETTY_NAME'] ?? f['NAME']), version: clean(f['VERSION_ID'] ?? f['VERSION']) };
+  return {
+    id: clean(f['ID']),
+    name: clean(f['PRETTY_NAME'] ?? f['NAME']),
+    version: clean(f['VERSION_ID'] ?? f['VERSION']),
+  };
 }
 
 /** `systemd-detect-virt` → "kvm", "docker", …, or null for "none" (bare metal) and nonsense. */
@@ -59,7 +63,10 @@ export function parseKernel(text: string): string | null {
 }
 
 /** `tpm/devices` listing plus each `tpm_version_major` → present and "2.0"/"1.2". */
-export function parseTpm(devices: string, versionMajor: (dev: string) => string | undefined): { present: boolean; version: string | null } {
+export function parseTpm(
+  devices: string,
+  versionMajor: (dev: string) => string | undefined,
+): { present: boolean; version: string | null } {
   const devs = String(devices)
     .split('\n')
     .map((s) => s.trim())

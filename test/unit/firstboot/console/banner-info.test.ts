@@ -19,7 +19,18 @@ describe('banner data from a real NUC capture', { skip: sharedFixturesMissing() 
       {
         version: '9.9.9',
         hostname: () => 'nuc-test',
-        networkInterfaces: () => ({ enp86s0: [{ address: '10.1.2.3', family: 'IPv4', internal: false, netmask: '255.255.255.0', mac: '1c:69:7a:00:00:01', cidr: '10.1.2.3/24' }] }),
+        networkInterfaces: () => ({
+          enp86s0: [
+            {
+              address: '10.1.2.3',
+              family: 'IPv4',
+              internal: false,
+              netmask: '255.255.255.0',
+              mac: '1c:69:7a:00:00:01',
+              cidr: '10.1.2.3/24',
+            },
+          ],
+        }),
         rootFs: async () => ({ size: 100, free: 50 }),
       },
     );
@@ -36,9 +47,17 @@ describe('banner model text', () => {
   it('is unknown without an inventory, and adds the platform model only when it says more', () => {
     assert.equal(modelText({}), null);
     const inv = (vendor: string | null, product: string | null, platform: string | null) =>
-      ({ system: { vendor, product }, platform: { model: platform } }) as unknown as NonNullable<Parameters<typeof modelText>[0]['inventory']>;
-    assert.equal(modelText({ inventory: inv('Intel(R) Client Systems', 'NUC11TNHi5', 'NUC11TNHi5') }), 'Intel(R) Client Systems NUC11TNHi5');
-    assert.equal(modelText({ inventory: inv('Intel Corporation', 'NUC8BEB', 'NUC 8 Pro') }), 'Intel Corporation NUC8BEB (NUC 8 Pro)');
+      ({ system: { vendor, product }, platform: { model: platform } }) as unknown as NonNullable<
+        Parameters<typeof modelText>[0]['inventory']
+      >;
+    assert.equal(
+      modelText({ inventory: inv('Intel(R) Client Systems', 'NUC11TNHi5', 'NUC11TNHi5') }),
+      'Intel(R) Client Systems NUC11TNHi5',
+    );
+    assert.equal(
+      modelText({ inventory: inv('Intel Corporation', 'NUC8BEB', 'NUC 8 Pro') }),
+      'Intel Corporation NUC8BEB (NUC 8 Pro)',
+    );
     assert.equal(modelText({ inventory: inv(null, null, 'NUC 8 Pro') }), 'NUC 8 Pro');
   });
 });

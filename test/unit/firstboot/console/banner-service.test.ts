@@ -18,7 +18,15 @@ class TestState extends EventEmitter implements StateSource {
   }
 }
 
-const base: Omit<BannerInfo, 'state'> = { version: '0.1.0', model: 'NUC', serial: 'S1', nodeId: null, hostname: 'nuc-1', addresses: [], apiPort: 8443 };
+const base: Omit<BannerInfo, 'state'> = {
+  version: '0.1.0',
+  model: 'NUC',
+  serial: 'S1',
+  nodeId: null,
+  hostname: 'nuc-1',
+  addresses: [],
+  apiPort: 8443,
+};
 const until = async (cond: () => boolean) => {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), 'condition not met within 2 s');
@@ -29,7 +37,13 @@ describe('banner service', () => {
     const state = new TestState();
     let info = { ...base };
     const drawn: string[] = [];
-    const stop = startBannerService({ collect: async () => info, draw: async (t) => void drawn.push(t), state, log: pino({ level: 'silent' }), pollMs: 20 });
+    const stop = startBannerService({
+      collect: async () => info,
+      draw: async (t) => void drawn.push(t),
+      state,
+      log: pino({ level: 'silent' }),
+      pollMs: 20,
+    });
     await until(() => drawn.length === 1);
     assert.equal(parseBanners(drawn[0] ?? '')[0]?.fields['State'], 'booting');
     await new Promise((r) => setTimeout(r, 100));
@@ -50,18 +64,28 @@ describe('banner service', () => {
   it('shows the boot step under way, and why the node is blocked, wrapped under the state', async () => {
     const state = new TestState();
     const drawn: string[] = [];
-    const stop = startBannerService({ collect: async () => base, draw: async (t) => void drawn.push(t), state, log: pino({ level: 'silent' }), pollMs: 1000 });
+    const stop = startBannerService({
+      collect: async () => base,
+      draw: async (t) => void drawn.push(t),
+      state,
+      log: pino({ level: 'silent' }),
+      pollMs: 1000,
+    });
     await until(() => drawn.length === 1);
     state.set('booting', { step: 'identity' });
     await until(() => drawn.length === 2);
     assert.equal(parseBanners(drawn[1] ?? '')[0]?.fields['State'], 'booting (step: identity)');
-    const detail = 'no fleet config at /boot/efi/nucmesh/fleet.yaml. Copy the fleet.yaml made by nucmesh fleet init to nucmesh/fleet.yaml on the EFI partition; the node goes on by itself';
+    const detail =
+      'no fleet config at /boot/efi/nucmesh/fleet.yaml. Copy the fleet.yaml made by nucmesh fleet init to nucmesh/fleet.yaml on the EFI partition; the node goes on by itself';
     state.set('no-fleet-config', { detail });
     await until(() => drawn.length === 3);
     const b = parseBanners(drawn[2] ?? '')[0];
     assert.equal(b?.fields['State'], 'no-fleet-config');
     assert.equal(b?.fields['Why'], detail, 'the whole sentence, over several lines');
-    assert.ok((drawn[2] ?? '').split('\n').every((l) => l.length <= 72), 'no line wider than the banner');
+    assert.ok(
+      (drawn[2] ?? '').split('\n').every((l) => l.length <= 72),
+      'no line wider than the banner',
+    );
     await stop();
   });
 

@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiUrl, formatBytes, primaryAddress, renderBanner, type BannerInfo } from '../../../../src/firstboot/console/banner.js';
+import {
+  apiUrl,
+  formatBytes,
+  primaryAddress,
+  renderBanner,
+  type BannerInfo,
+} from '../../../../src/firstboot/console/banner.js';
 import { parseBanners } from '../../../vm/helpers/banner-parse.js';
 
 const info: BannerInfo = {

@@ -5,7 +5,21 @@ import { detectPlatform, nucModelOf, type PlatformInput } from '../../../../src/
 import { isVirtualNicName } from '../../../../src/firstboot/hardware/nic-kind.js';
 
 test('placeholders named in the issue are null; real strings are trimmed', () => {
-  for (const p of ['To Be Filled By O.E.M.', 'To be filled by O.E.M.', 'Default string', 'System Product Name', 'Not Specified', '--', '0', '', '   ', '\t', 'Unknown', '00000000', 'FFFFFFFF']) {
+  for (const p of [
+    'To Be Filled By O.E.M.',
+    'To be filled by O.E.M.',
+    'Default string',
+    'System Product Name',
+    'Not Specified',
+    '--',
+    '0',
+    '',
+    '   ',
+    '\t',
+    'Unknown',
+    '00000000',
+    'FFFFFFFF',
+  ]) {
     assert.equal(clean(p), null, JSON.stringify(p));
     assert.equal(clean(`  ${p}   `), null, JSON.stringify(p));
   }
@@ -17,12 +31,22 @@ test('placeholders named in the issue are null; real strings are trimmed', () =>
 });
 
 test('UUIDs: all-zero, all-F, anonymised and the well-known shared board UUID are null', () => {
-  for (const u of ['00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', '--', 'Not Settable', '03000200-0400-0500-0006-000700080009', 'CE09A4C45B2CDB64', '']) assert.equal(cleanUuid(u), null, u);
+  for (const u of [
+    '00000000-0000-0000-0000-000000000000',
+    'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+    '--',
+    'Not Settable',
+    '03000200-0400-0500-0006-000700080009',
+    'CE09A4C45B2CDB64',
+    '',
+  ])
+    assert.equal(cleanUuid(u), null, u);
   assert.equal(cleanUuid('8C2A1B3C-D4E5-11EB-8000-1C697A0B0C0D '), '8c2a1b3c-d4e5-11eb-8000-1c697a0b0c0d');
 });
 
 test('MACs: anonymised "...", 32-hex hashes and all-zero are null', () => {
-  for (const m of ['...', '8CA23C0E622C440B2F42A3079DA3CA13', '00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff', '', '1c:69:7a']) assert.equal(cleanMac(m), null, m);
+  for (const m of ['...', '8CA23C0E622C440B2F42A3079DA3CA13', '00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff', '', '1c:69:7a'])
+    assert.equal(cleanMac(m), null, m);
   assert.equal(cleanMac('1C:69:7A:0B:0C:0D'), '1c:69:7a:0b:0c:0d');
 });
 
@@ -33,7 +57,14 @@ test('sizes in dmidecode and /proc units', () => {
   assert.equal(parseSize('No Module Installed'), null);
 });
 
-const blank: PlatformInput = { systemVendor: null, systemProduct: null, systemSku: null, boardVendor: null, boardName: null, virtualization: null };
+const blank: PlatformInput = {
+  systemVendor: null,
+  systemProduct: null,
+  systemSku: null,
+  boardVendor: null,
+  boardName: null,
+  virtualization: null,
+};
 
 test('NUC models from NUC5 to the ASUS-made NUC 14, with their generation', () => {
   const cases: [Partial<PlatformInput>, string, number][] = [
@@ -57,17 +88,37 @@ test('NUC models from NUC5 to the ASUS-made NUC 14, with their generation', () =
 });
 
 test('a QEMU VM that claims to be a NUC (smbios type=1) is a NUC; plain VMs and bare containers are virtual; others are other', () => {
-  assert.equal(detectPlatform({ ...blank, systemVendor: 'Intel(R) Client Systems', systemProduct: 'NUC11TNHi5', virtualization: 'qemu' }).kind, 'nuc');
-  assert.equal(detectPlatform({ ...blank, systemVendor: 'QEMU', systemProduct: 'Standard PC (Q35 + ICH9, 2009)' }).kind, 'virtual');
+  assert.equal(
+    detectPlatform({
+      ...blank,
+      systemVendor: 'Intel(R) Client Systems',
+      systemProduct: 'NUC11TNHi5',
+      virtualization: 'qemu',
+    }).kind,
+    'nuc',
+  );
+  assert.equal(
+    detectPlatform({ ...blank, systemVendor: 'QEMU', systemProduct: 'Standard PC (Q35 + ICH9, 2009)' }).kind,
+    'virtual',
+  );
   assert.equal(detectPlatform({ ...blank, virtualization: 'kvm', systemProduct: 'Some Board' }).kind, 'virtual');
-  assert.deepEqual(detectPlatform({ ...blank, virtualization: 'docker' }), { kind: 'virtual', model: null, generation: null });
-  assert.deepEqual(detectPlatform({ ...blank, systemVendor: 'Dell Inc.', systemProduct: 'OptiPlex Micro 7010' }), { kind: 'other', model: 'OptiPlex Micro 7010', generation: null });
+  assert.deepEqual(detectPlatform({ ...blank, virtualization: 'docker' }), {
+    kind: 'virtual',
+    model: null,
+    generation: null,
+  });
+  assert.deepEqual(detectPlatform({ ...blank, systemVendor: 'Dell Inc.', systemProduct: 'OptiPlex Micro 7010' }), {
+    kind: 'other',
+    model: 'OptiPlex Micro 7010',
+    generation: null,
+  });
   assert.deepEqual(detectPlatform(blank), { kind: 'other', model: null, generation: null });
   assert.equal(nucModelOf('BNUC11ATKC4000'), null, 'a SKU with a prefix glued to NUC is not a model token');
   assert.equal(nucModelOf('Intel NUC')?.generation ?? null, null);
 });
 
 test('virtual interface names: docker0, br-*, veth*, cni*, flannel*, tun*, lo', () => {
-  for (const n of ['docker0', 'br-0c8ab93c6893', 'veth388f8a3', 'cni0', 'flannel.1', 'tun0', 'lo']) assert.equal(isVirtualNicName(n), true, n);
+  for (const n of ['docker0', 'br-0c8ab93c6893', 'veth388f8a3', 'cni0', 'flannel.1', 'tun0', 'lo'])
+    assert.equal(isVirtualNicName(n), true, n);
   for (const n of ['eno1', 'enp0s25', 'wlp2s0', 'eth0', 'wlo1']) assert.equal(isVirtualNicName(n), false, n);
 });

@@ -15,13 +15,18 @@ import { parseLsblk } from '../../../../src/firstboot/hardware/parsers/lsblk.js'
 import { parseIpAddr, parseIpLink } from '../../../../src/firstboot/hardware/parsers/ip.js';
 import { parseLspci } from '../../../../src/firstboot/hardware/parsers/lspci.js';
 import { parseHwinfo } from '../../../../src/firstboot/hardware/parsers/hwinfo.js';
-import { parseKernel, parseOsRelease, parseSensors, parseTpm, parseVirt } from '../../../../src/firstboot/hardware/parsers/small.js';
+import {
+  parseKernel,
+  parseOsRelease,
+  parseSensors,
+  parseTpm,
+  parseVirt,
+} from '../../../../src/firstboot/hardware/parsers/small.js';
 import { buildInventory } from '../../../../src/firstboot/hardware/build-inventory.js';
 import { SOURCE_FILES } from '../../../../src/firstboot/hardware/sources.js';
 import { hardwareFixturesDir, ownFixturesDir } from '../../../helpers/paths.js';
 import { assertInventoryShape } from '../../../helpers/inventory-shape.js';
 import { prng } from '../../../helpers/prng.js';
-
 
 const PARSERS: Record<string, (text: string) => unknown> = {
   dmidecode: parseDmidecode,
@@ -47,7 +52,19 @@ function realFiles(): { name: string; text: string }[] {
   for (const base of [hardwareFixturesDir, path.join(ownFixturesDir, 'hardware')]) {
     if (!existsSync(base)) continue;
     for (const d of readdirSync(base)) {
-      for (const f of ['dmidecode.txt', 'lscpu.txt', 'lspci.txt', 'hwinfo.txt', 'sensors.txt', 'cpuinfo.txt', 'meminfo.txt', 'lsblk.json', 'ip-link.json', 'ip-addr.json', 'os-release']) {
+      for (const f of [
+        'dmidecode.txt',
+        'lscpu.txt',
+        'lspci.txt',
+        'hwinfo.txt',
+        'sensors.txt',
+        'cpuinfo.txt',
+        'meminfo.txt',
+        'lsblk.json',
+        'ip-link.json',
+        'ip-addr.json',
+        'os-release',
+      ]) {
         const p = path.join(base, d, f);
         if (existsSync(p)) out.push({ name: `${d}/${f}`, text: readFileSync(p, 'utf8') });
       }
@@ -72,8 +89,21 @@ const SEED = 20261122;
 
 test(`random bytes (seed ${SEED}): no parser throws`, () => {
   const rnd = prng(SEED);
-  for (let i = 0; i < 300; i++) assertAllParsersSurvive(randomText(rnd, Math.floor(rnd() * 4096)), `random input #${i}`);
-  for (const special of ['', '\n', '\0', '{}', '[]', 'null', '[null,1,"x",{"ifname":{}}]', '{"blockdevices":[null,{"name":5}]}', ':::', '\t:\n\t:', '1: PCI 00.0: 0000 x\n  Hardware Class: disk\n  Device File: \n']) {
+  for (let i = 0; i < 300; i++)
+    assertAllParsersSurvive(randomText(rnd, Math.floor(rnd() * 4096)), `random input #${i}`);
+  for (const special of [
+    '',
+    '\n',
+    '\0',
+    '{}',
+    '[]',
+    'null',
+    '[null,1,"x",{"ifname":{}}]',
+    '{"blockdevices":[null,{"name":5}]}',
+    ':::',
+    '\t:\n\t:',
+    '1: PCI 00.0: 0000 x\n  Hardware Class: disk\n  Device File: \n',
+  ]) {
     assertAllParsersSurvive(special, JSON.stringify(special));
   }
 });

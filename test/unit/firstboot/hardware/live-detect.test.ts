@@ -20,7 +20,13 @@ function stable(json: string): Record<string, unknown> {
 test('live: nucmesh detect --json returns a valid inventory of this machine', async () => {
   const r = await runCli(['detect', '--json'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
-  const inv = JSON.parse(r.stdout) as Record<string, unknown> & { cpu: { threads: number }; memory: { totalBytes: number }; os: { id: string }; kernel: string; nics: { name: string }[] };
+  const inv = JSON.parse(r.stdout) as Record<string, unknown> & {
+    cpu: { threads: number };
+    memory: { totalBytes: number };
+    os: { id: string };
+    kernel: string;
+    nics: { name: string }[];
+  };
   assertInventoryShape(inv);
   // Facts this machine certainly has (Linux with /proc): threads, memory, kernel, os-release, loopback.
   assert.ok(inv.cpu.threads >= 1);
@@ -34,7 +40,8 @@ test('live: nucmesh detect --json returns a valid inventory of this machine', as
 test('live: the default output is a short table with model, serial, CPU, RAM, disks, NICs and identity', async () => {
   const r = await runCli(['detect', '--data-dir', path.join(tmpdir(), 'nucmesh-no-such-dir')], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
-  for (const row of ['model', 'serial', 'CPU', 'RAM', 'disks', 'NICs', 'identity']) assert.match(r.stdout, new RegExp(`^${row}\\s{2,}\\S`, 'm'), row);
+  for (const row of ['model', 'serial', 'CPU', 'RAM', 'disks', 'NICs', 'identity'])
+    assert.match(r.stdout, new RegExp(`^${row}\\s{2,}\\S`, 'm'), row);
 });
 
 test('live: capture DIR writes one file per source; detect --from DIR equals live detect', async (t) => {
@@ -47,14 +54,27 @@ test('live: capture DIR writes one file per source; detect --from DIR equals liv
     const cap = await runCli(['capture', dir], { timeoutMs: 60_000 });
     assert.equal(cap.code, 0, cap.stderr);
     const names = await readdir(dir);
-    for (const f of ['cpuinfo.txt', 'meminfo.txt', 'lsblk.json', 'ip-addr.json', 'ip-link.json', 'os-release', 'missing.json']) assert.ok(names.includes(f), `${f} captured`);
+    for (const f of [
+      'cpuinfo.txt',
+      'meminfo.txt',
+      'lsblk.json',
+      'ip-addr.json',
+      'ip-link.json',
+      'os-release',
+      'missing.json',
+    ])
+      assert.ok(names.includes(f), `${f} captured`);
     const missing = JSON.parse(await readFile(path.join(dir, 'missing.json'), 'utf8')) as Record<string, string>;
-    for (const name of Object.keys(missing)) assert.ok(!names.includes(name), `${name} is either captured or missing, not both`);
+    for (const name of Object.keys(missing))
+      assert.ok(!names.includes(name), `${name} is either captured or missing, not both`);
     const again = await runCli(['capture', dir]);
     assert.equal(again.code, 1, 'a non-empty directory is refused');
     assert.match(again.stderr, /not empty/);
 
-    const [replayed, live] = await Promise.all([runCli(['detect', '--from', dir, '--json']), runCli(['detect', '--json'], { timeoutMs: 60_000 })]);
+    const [replayed, live] = await Promise.all([
+      runCli(['detect', '--from', dir, '--json']),
+      runCli(['detect', '--json'], { timeoutMs: 60_000 }),
+    ]);
     assert.equal(replayed.code, 0, replayed.stderr);
     assert.equal(live.code, 0, live.stderr);
     last = { replayed: stable(replayed.stdout), live: stable(live.stdout) };
@@ -69,7 +89,13 @@ test('detect --from a missing directory fails with exit 1 and says what to do; b
   assert.equal(r.code, 1);
   assert.match(r.stderr, /does not exist.*nucmesh capture/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
-  for (const args of [['detect', '--json', '--labels'], ['detect', 'extra'], ['capture'], ['capture', 'a', 'b'], ['detect', '--bogus']]) {
+  for (const args of [
+    ['detect', '--json', '--labels'],
+    ['detect', 'extra'],
+    ['capture'],
+    ['capture', 'a', 'b'],
+    ['detect', '--bogus'],
+  ]) {
     const u = await runCli(args);
     assert.equal(u.code, 2, `${args.join(' ')}: ${u.stderr}`);
     assert.match(u.stderr, /nucmesh (detect|capture)/);

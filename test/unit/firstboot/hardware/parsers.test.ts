@@ -15,13 +15,22 @@ const read = (slug: string, file: string) => readFileSync(path.join(hardwareFixt
 
 test('lspci: -vvnn blocks and plain -nn lines give the same devices; the driver comes from -vv', { skip }, () => {
   const full = read('intel-nuc5i5ryh', 'lspci.txt');
-  const plain = full.split('\n').filter((l) => /^[0-9a-f]{2}:/.test(l)).join('\n');
+  const plain = full
+    .split('\n')
+    .filter((l) => /^[0-9a-f]{2}:/.test(l))
+    .join('\n');
   const a = parseLspci(full);
   const b = parseLspci(plain);
   assert.equal(a.length, 14);
-  assert.deepEqual(a.map((d) => [d.slot, d.classId, d.pciId]), b.map((d) => [d.slot, d.classId, d.pciId]));
+  assert.deepEqual(
+    a.map((d) => [d.slot, d.classId, d.pciId]),
+    b.map((d) => [d.slot, d.classId, d.pciId]),
+  );
   const eth = a.find((d) => d.classId === '0200');
-  assert.deepEqual([eth?.pciId, eth?.driver, eth && pciModel(eth)], ['8086:15a3', 'e1000e', 'Ethernet Connection (3) I218-V']);
+  assert.deepEqual(
+    [eth?.pciId, eth?.driver, eth && pciModel(eth)],
+    ['8086:15a3', 'e1000e', 'Ethernet Connection (3) I218-V'],
+  );
   assert.equal(b.find((d) => d.classId === '0200')?.driver, null);
 });
 
@@ -36,7 +45,10 @@ test('dmidecode: the bare hash lines hw-probe left in place of UUIDs are not fie
   const d = parseDmidecode(read('intel-nuc5i5ryh', 'dmidecode.txt'));
   assert.equal(d.system.uuid, null);
   assert.equal(d.board.name, 'NUC5i5RYB');
-  assert.deepEqual(d.processors.map((p) => [p.cores, p.threads, p.populated]), [[2, 4, true]]);
+  assert.deepEqual(
+    d.processors.map((p) => [p.cores, p.threads, p.populated]),
+    [[2, 4, true]],
+  );
 });
 
 test('lscpu: topology and flags', { skip }, () => {
@@ -49,7 +61,10 @@ test('hwinfo: one CPU entry per thread, disks with capacity, interfaces with dri
   const h = parseHwinfo(read('intel-nuc12wshi5', 'hwinfo.txt'));
   assert.equal(h.cpu.threads, 16);
   assert.ok(h.cpu.flags.includes('sha_ni'));
-  assert.deepEqual(h.nics.find((n) => n.name === 'enp100s0'), { name: 'enp100s0', mac: null, permanentMac: null, driver: 'igc', hasDevice: true });
+  assert.deepEqual(
+    h.nics.find((n) => n.name === 'enp100s0'),
+    { name: 'enp100s0', mac: null, permanentMac: null, driver: 'igc', hasDevice: true },
+  );
   assert.deepEqual(h.gpus, [{ vendor: 'Intel', model: 'Intel VGA compatible controller', pciId: '8086:4626' }]);
 });
 
@@ -57,7 +72,11 @@ test('sensors, os-release, systemd-detect-virt', { skip }, () => {
   const s = parseSensors(read('intel-nuc11atkc4', 'sensors.txt'));
   assert.deepEqual(s.chips.slice(0, 3), ['coretemp-isa-0000', 'acpitz-acpi-0', 'nvme-pci-0100']);
   assert.deepEqual(s.temperatures[0], { chip: 'coretemp-isa-0000', label: 'Package id 0', celsius: 43 });
-  assert.deepEqual(parseOsRelease('NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="13"\n'), { id: 'debian', name: 'Debian GNU/Linux', version: '13' });
+  assert.deepEqual(parseOsRelease('NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="13"\n'), {
+    id: 'debian',
+    name: 'Debian GNU/Linux',
+    version: '13',
+  });
   assert.equal(parseVirt('none\n'), null);
   assert.equal(parseVirt('kvm\n'), 'kvm');
   assert.equal(parseVirt('<html>'), null);

@@ -21,7 +21,8 @@ async function tempRoot(t: { after(fn: () => Promise<void>): void }): Promise<st
 test('an empty root: every file source is missing with a reason, the inventory is still valid', async (t) => {
   const root = await tempRoot(t);
   const src = await readLiveSources({ root });
-  for (const f of ['cpuinfo.txt', 'meminfo.txt', 'os-release', 'kernel-release', 'dmi-id', 'sys-class-net']) assert.match(src.missing.get(f) ?? '', /does not exist/, f);
+  for (const f of ['cpuinfo.txt', 'meminfo.txt', 'os-release', 'kernel-release', 'dmi-id', 'sys-class-net'])
+    assert.match(src.missing.get(f) ?? '', /does not exist/, f);
   assert.equal(src.files.get('tpm/devices'), '', 'no /sys/class/tpm: no TPM, not an error');
   const inv = buildInventory(src);
   assertInventoryShape(inv);
@@ -40,7 +41,10 @@ test('a fake sysfs: DMI strings, NIC device/driver links and the TPM are read in
   await mkdir(path.join(root, 'sys/devices/pci0000:00/0000:58:00.0/dev'), { recursive: true });
   await mkdir(eno1, { recursive: true });
   await symlink(path.join(root, 'sys/devices/pci0000:00/0000:58:00.0/dev'), path.join(eno1, 'device'));
-  await symlink(path.join(root, 'sys/devices/pci0000:00/0000:58:00.0/driver-target/igc'), path.join(root, 'sys/devices/pci0000:00/0000:58:00.0/dev/driver'));
+  await symlink(
+    path.join(root, 'sys/devices/pci0000:00/0000:58:00.0/driver-target/igc'),
+    path.join(root, 'sys/devices/pci0000:00/0000:58:00.0/dev/driver'),
+  );
   await writeFile(path.join(eno1, 'address'), '1c:69:7a:0b:0c:0d\n');
   await writeFile(path.join(eno1, 'speed'), '2500\n');
   await mkdir(path.join(root, 'sys/class/net/docker0'), { recursive: true });
@@ -61,11 +65,28 @@ test('a fake sysfs: DMI strings, NIC device/driver links and the TPM are read in
 });
 
 test('a command that is not installed, or fails, becomes a reason naming the package or the error', async () => {
-  const absent = await runCommand({ file: 'x.txt', cmd: 'nucmesh-no-such-command', args: [], pkg: 'some-package' }, 5000);
-  assert.deepEqual(absent, { ok: false, reason: 'nucmesh-no-such-command is not installed (Debian package some-package)' });
-  const failing = await runCommand({ file: 'x.txt', cmd: process.execPath, args: ['-e', 'console.error("boom: no access"); process.exit(3)'], pkg: 'nodejs' }, 5000);
+  const absent = await runCommand(
+    { file: 'x.txt', cmd: 'nucmesh-no-such-command', args: [], pkg: 'some-package' },
+    5000,
+  );
+  assert.deepEqual(absent, {
+    ok: false,
+    reason: 'nucmesh-no-such-command is not installed (Debian package some-package)',
+  });
+  const failing = await runCommand(
+    {
+      file: 'x.txt',
+      cmd: process.execPath,
+      args: ['-e', 'console.error("boom: no access"); process.exit(3)'],
+      pkg: 'nodejs',
+    },
+    5000,
+  );
   assert.equal(failing.ok, false);
   assert.match(failing.ok ? '' : failing.reason, /exit 3\): boom: no access/);
-  const slow = await runCommand({ file: 'x.txt', cmd: process.execPath, args: ['-e', 'setTimeout(() => {}, 10000)'], pkg: 'nodejs' }, 200);
+  const slow = await runCommand(
+    { file: 'x.txt', cmd: process.execPath, args: ['-e', 'setTimeout(() => {}, 10000)'], pkg: 'nodejs' },
+    200,
+  );
   assert.match(slow.ok ? '' : slow.reason, /timed out after 200 ms/);
 });

@@ -18,7 +18,10 @@ test('board-name-only NUC 11: placeholders in every system string are null, the 
   const inv = await detectInventory({ from: dir });
   assertInventoryShape(inv);
   assert.deepEqual(inv.platform, { kind: 'nuc', model: 'NUC11TNBv7', generation: 11 });
-  assert.deepEqual([inv.system.vendor, inv.system.product, inv.system.version, inv.system.serial], [null, null, null, null]);
+  assert.deepEqual(
+    [inv.system.vendor, inv.system.product, inv.system.version, inv.system.serial],
+    [null, null, null, null],
+  );
   assert.equal(inv.system.uuid, '5a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9', 'UUID is normalised to lower case');
   assert.equal(inv.board.serial, 'BTTN12345678', 'trailing spaces trimmed');
   assert.equal(inv.chassis.type, 'Mini PC', 'sysfs chassis_type 35 named as dmidecode does');
@@ -35,7 +38,7 @@ test('precedence: /sys/class/dmi/id beats dmidecode, /proc/cpuinfo beats lscpu, 
   assert.equal(inv.bios.version, 'TNTGLV57.0075.2023.0209.1200', 'dmidecode has an older BIOS version');
   assert.equal(inv.cpu.model, '11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz', 'lscpu has a stale model name');
   assert.deepEqual([inv.cpu.sockets, inv.cpu.cores, inv.cpu.threads], [1, 4, 8]);
-  assert.ok(inv.cpu.flags.includes('sha_ni') && inv.cpu.flags.length > 100, 'flags from cpuinfo, not lscpu\'s two');
+  assert.ok(inv.cpu.flags.includes('sha_ni') && inv.cpu.flags.length > 100, "flags from cpuinfo, not lscpu's two");
   assert.equal(inv.memory.totalBytes, 32581232 * 1024);
   assert.equal(inv.memory.installedBytes, 32 * 1024 ** 3);
   assert.equal(inv.sources.system, 'dmi-id');
@@ -43,13 +46,18 @@ test('precedence: /sys/class/dmi/id beats dmidecode, /proc/cpuinfo beats lscpu, 
 
   // Without the sysfs/proc files, the command output and then dmidecode take over.
   const src = await readCaptureDir(dir);
-  for (const k of [...src.files.keys()]) if (k.startsWith('dmi-id/') || k === 'cpuinfo.txt' || k === 'meminfo.txt') src.files.delete(k);
+  for (const k of [...src.files.keys()])
+    if (k.startsWith('dmi-id/') || k === 'cpuinfo.txt' || k === 'meminfo.txt') src.files.delete(k);
   const fallback = buildInventory(src);
   assert.equal(fallback.board.name, 'NUC11TNB');
   assert.equal(fallback.cpu.model, 'Stale lscpu model (cpuinfo must win)');
   assert.equal(fallback.memory.totalBytes, 32 * 1024 ** 3);
   src.files.delete('lscpu.txt');
-  assert.equal(buildInventory(src).cpu.model, '11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz', 'dmidecode as last resort');
+  assert.equal(
+    buildInventory(src).cpu.model,
+    '11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz',
+    'dmidecode as last resort',
+  );
 });
 
 test('lsblk: whole disks only (no loop, zram, partitions), transports, sizes, old "0"/"1" booleans, model trimmed', async () => {
@@ -68,7 +76,15 @@ test('NICs: ip link + sysfs: drivers, speed, addresses, permanent MAC, and virtu
   const inv = await detectInventory({ from: dir });
   const byName = new Map(inv.nics.map((n) => [n.name, n]));
   assert.deepEqual([...byName.keys()], ['lo', 'eno1', 'wlp0s20f3', 'docker0', 'veth1a2b3c4']);
-  assert.deepEqual(byName.get('eno1'), { name: 'eno1', mac: '48:21:0b:3a:5c:7d', permanentMac: null, driver: 'igc', virtual: false, speedMbps: 1000, addresses: ['192.168.20.31/24', 'fe80::4a21:bff:fe3a:5c7d/64'] });
+  assert.deepEqual(byName.get('eno1'), {
+    name: 'eno1',
+    mac: '48:21:0b:3a:5c:7d',
+    permanentMac: null,
+    driver: 'igc',
+    virtual: false,
+    speedMbps: 1000,
+    addresses: ['192.168.20.31/24', 'fe80::4a21:bff:fe3a:5c7d/64'],
+  });
   assert.equal(byName.get('wlp0s20f3')?.permanentMac, '70:cd:0d:aa:bb:cc');
   assert.equal(byName.get('wlp0s20f3')?.virtual, false);
   for (const v of ['lo', 'docker0', 'veth1a2b3c4']) assert.equal(byName.get(v)?.virtual, true, v);
