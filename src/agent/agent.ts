@@ -9,16 +9,13 @@
  * agent tries again by itself (retry.ts; the fleet config is looked at every 2 s). A restart
  * loop would only hide the reason from the technician.
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { promisify } from 'node:util';
 import type { Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { FleetConfig } from '../config/fleet.js';
 import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
-import { buildApp, type PeerEndpoints } from '../api/app.js';
-import { startApiServer, type ApiServer } from '../api/server.js';
+import type { PeerEndpoints } from '../api/app.js';
 import { startDiscovery, type DiscoveryService } from '../discovery/service.js';
 import { bootSteps, phaseOf, type BootContext } from '../firstboot/boot-steps.js';
 import { runSteps } from '../firstboot/steps.js';
@@ -29,40 +26,16 @@ import {
   readPersistedNodeState,
   type NodeStatePersistence,
 } from '../node/persisted-state.js';
-import {
-  ESP_MOUNT_UNIT,
-  ESP_MOUNTPOINT,
-  describeEsp,
-  espStatus,
-  mountedIsBootEsp,
-  type EspStatus,
-} from '../firstboot/esp.js';
+import { ESP_MOUNTPOINT } from '../firstboot/esp.js';
 import { startConsoleBanner } from '../firstboot/console/start-banner.js';
 import { DEFAULT_API, DEFAULT_BANNER_TTYS, fleetCandidates, type AgentOptions } from './options.js';
 import { describeFleetProblem, watchFleetConfig, type FleetConfigStatus } from './fleet-config-watch.js';
 import { discoveryOptions, peerEndpoints } from './node-discovery.js';
 import { retryUntilDone } from './retry.js';
+import { createApiService } from './api-service.js';
+import { createEspWatch, liveAgentHost, type AgentHost } from './esp-watch.js';
 
-/** What the agent asks of the machine beyond files it reads: the ESP and systemd. */
-export interface AgentHost {
-  espStatus(): Promise<EspStatus>;
-  mountedIsBootEsp(s: EspStatus): Promise<boolean>;
-  /** `systemctl start --no-block UNIT` (only with --apply-host). */
-  startUnit(unit: string): Promise<void>;
-}
-
-const run = promisify(execFile);
-
-export const liveAgentHost: AgentHost = {
-  espStatus: () => espStatus(),
-  mountedIsBootEsp: (s) => mountedIsBootEsp(s),
-  async startUnit(unit) {
-    await run('systemctl', ['start', '--no-block', unit], { timeout: 10_000 });
-  },
-};
-
-/** A present but unmounted ESP is mounted again at most this often. */
-const ESP_MOUNT_RETRY_MS = 30_000;
+export type { AgentHost } from './esp-watch.js';
 
 export interface AgentHandle {
   state: NodeState;
@@ -88,49 +61,23 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   let stopping = false;
 
   // ---- the API: up from the start (health route), on the fleet config's address once known
-  let api: { server: ApiServer; bind: string; port: number } | undefined;
-  let apiProblem: string | undefined;
-  const wantedApi = () => ({
-    bind: config?.api.bind ?? DEFAULT_API.bind,
-    port: options.apiPort ?? config?.api.port ?? DEFAULT_API.port,
+  const api = createApiService({
+    deps: {
+      version: PACKAGE_VERSION,
+      nodeId: () => ctx.identity?.nodeId ?? '',
+      state: () => state.current,
+      stopping: () => stopping,
+      peers: () => peers,
+      onInternalError: (err: unknown) => log.error({ err }, 'API: internal error'),
+    },
+    wanted: () => ({
+      bind: config?.api.bind ?? DEFAULT_API.bind,
+      port: options.apiPort ?? config?.api.port ?? DEFAULT_API.port,
+    }),
+    log,
+    signal,
   });
-  const apiDeps = {
-    version: PACKAGE_VERSION,
-    nodeId: () => ctx.identity?.nodeId ?? '',
-    state: () => state.current,
-    stopping: () => stopping,
-    peers: () => peers,
-    onInternalError: (err: unknown) => log.error({ err }, 'API: internal error'),
-  };
-  const listenApi = async (): Promise<void> => {
-    const want = wantedApi();
-    if (api && api.bind === want.bind && api.port === want.port) return;
-    if (api) {
-      log.info(
-        { from: `${api.bind}:${api.port}`, to: `${want.bind}:${want.port}` },
-        'API: moving to the address of the fleet config',
-      );
-      await api.server.close();
-      api = undefined;
-    }
-    await retryUntilDone(
-      async () => {
-        const server = await startApiServer(buildApp(apiDeps), want.bind, want.port);
-        api = { server, ...want };
-        apiProblem = undefined;
-        log.info({ port: server.port, bind: want.bind }, 'API listening');
-      },
-      {
-        signal,
-        onFailure: (err, attempt, pause) => {
-          apiProblem = `${errorMessage(err)} (trying again)`;
-          if (attempt <= 3 || attempt % 10 === 0)
-            log.error({ err: errorMessage(err), attempt, retryInMs: pause }, 'API: cannot listen; trying again');
-        },
-      },
-    );
-  };
-  let apiTask = listenApi();
+  void api.ensure();
 
   // ---- the console banner (the image's service only)
   const stopBanner = options.applyHost
@@ -141,8 +88,8 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
         context: () => ({
           inventory: ctx.inventory,
           identity: ctx.identity,
-          apiPort: wantedApi().port,
-          ...(apiProblem ? { apiProblem } : {}),
+          apiPort: api.port() ?? options.apiPort ?? config?.api.port ?? DEFAULT_API.port,
+          ...(api.problem() ? { apiProblem: api.problem() } : {}),
         }),
       })
     : undefined;
@@ -197,30 +144,12 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
 
   // ---- the fleet config, then discovery
   let watch: ReturnType<typeof watchFleetConfig> | undefined;
-  let lastMountAttempt = -Infinity;
+  const espWatch = createEspWatch({ host, log, applyHost: options.applyHost === true });
   let lastDetail = '';
   const onFleetStatus = async (s: FleetConfigStatus): Promise<void> => {
     if (s.kind === 'loaded') return;
-    const esp =
-      s.kind === 'missing' && s.looked.some((p) => p.startsWith(`${ESP_MOUNTPOINT}/`))
-        ? await host.espStatus()
-        : undefined;
-    if (
-      esp?.location &&
-      esp.present &&
-      !esp.mountedFrom &&
-      options.applyHost &&
-      performance.now() - lastMountAttempt > ESP_MOUNT_RETRY_MS
-    ) {
-      lastMountAttempt = performance.now();
-      log.info(
-        { partuuid: esp.location.partuuid },
-        `EFI partition ${describeEsp(esp.location)} is there but not mounted: starting ${ESP_MOUNT_UNIT}`,
-      );
-      await host
-        .startUnit(ESP_MOUNT_UNIT)
-        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, `cannot start ${ESP_MOUNT_UNIT}`));
-    }
+    const onEsp = s.kind === 'missing' && s.looked.some((p) => p.startsWith(`${ESP_MOUNTPOINT}/`));
+    const esp = onEsp ? await espWatch.look() : undefined;
     const { state: name, detail } = describeFleetProblem(s, esp);
     if (detail !== lastDetail) {
       lastDetail = detail;
@@ -229,29 +158,12 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     state.set({ state: name, detail });
   };
 
-  const logEsp = async (): Promise<void> => {
-    const esp = await host.espStatus();
-    if (!esp.location) return void log.info('EFI partition: not named by the boot loader or the kernel command line');
-    const fields = {
-      partuuid: esp.location.partuuid,
-      source: esp.location.source,
-      present: esp.present,
-      mountedFrom: esp.mountedFrom ?? null,
-    };
-    if (!esp.mountedFrom)
-      return void log.info(fields, `EFI partition: ${describeEsp(esp.location)}, not mounted at ${ESP_MOUNTPOINT} yet`);
-    if (await host.mountedIsBootEsp(esp))
-      return void log.info(fields, `EFI partition: ${describeEsp(esp.location)}, mounted at ${ESP_MOUNTPOINT}`);
-    log.warn(
-      fields,
-      `${ESP_MOUNTPOINT} holds ${esp.mountedFrom}, not the EFI partition this node booted from (${describeEsp(esp.location)})`,
-    );
-  };
-
   const discovering = (async (): Promise<DiscoveryService | undefined> => {
     await booted;
     if (signal.aborted) return undefined;
-    await logEsp().catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'EFI partition: cannot tell'));
+    await espWatch
+      .logAtStart()
+      .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'EFI partition: cannot tell'));
     watch = watchFleetConfig({ candidates, pollMs: options.fleetPollMs ?? 2000, onStatus: onFleetStatus });
     const loaded = await watch.loaded.catch(() => undefined);
     if (!loaded || signal.aborted) return undefined;
@@ -260,13 +172,11 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     config = loaded.config;
     log.info({ fleet: config.name, fleetId: fleetId(config.key), file: loaded.path }, 'fleet config loaded');
     state.set({ state: 'booting' });
-    await apiTask;
-    apiTask = listenApi();
-    await apiTask;
+    await api.ensure();
     const identity = ctx.identity;
     const cfg = config;
-    if (!api || !identity || signal.aborted) return undefined;
-    const port = api.server.port;
+    const port = api.port();
+    if (port === undefined || !identity || signal.aborted) return undefined;
     const d = await retryUntilDone(
       () =>
         startDiscovery(
@@ -298,17 +208,16 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     state,
     booted,
     discovering: discovering.catch(() => undefined),
-    apiPort: () => api?.server.port,
+    apiPort: () => api.port(),
     async stop() {
       stopping = true;
       abort.abort();
       watch?.stop();
       await discovering.catch(() => undefined);
-      await apiTask.catch(() => undefined);
-      const [d, a, p] = [discovery, api, persistence];
+      const [d, p] = [discovery, persistence];
       const stops: [string, (() => Promise<void>) | undefined][] = [
         ['discovery', d && (() => d.stop())],
-        ['API', a && (() => a.server.close())],
+        ['API', () => api.close()],
         ['banner', stopBanner],
         ['node state file', p && (() => p.flushed().then(() => p.stop()))],
       ];
