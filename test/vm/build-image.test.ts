@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 import { newFleetConfig, renderFleetConfig } from '../../src/config/fleet.js';
-import { ensureTestImage, vmTestsUnavailable, type TestImage } from './helpers/test-image.js';
+import { ensureTestImage, imageCacheDir, vmTestsUnavailable, type TestImage } from './helpers/test-image.js';
 import { listRootDir, partitions, readEspFile, readRootFile, rootFileMode } from './helpers/image-files.js';
 
 const skip = vmTestsUnavailable();
@@ -118,7 +118,16 @@ describe('build-image.sh: k3s', { skip }, () => {
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVjbWVzaC10ZXN0LWtleS1ub3QtYS1yZWFsLWtleQ ops@example';
     const cfg = newFleetConfig('ops');
     writeFileSync(fleet, renderFleetConfig({ ...cfg, ssh: { ...cfg.ssh, authorizedKeys: [key] } }), { mode: 0o600 });
-    const r = await run(['--k3s-dir', path.join(work, 'k3s'), '--out', out, '--fleet', fleet]);
+    const r = await run([
+      '--k3s-dir',
+      path.join(work, 'k3s'),
+      '--out',
+      out,
+      '--fleet',
+      fleet,
+      '--cache',
+      imageCacheDir,
+    ]);
     assert.equal(r.code, 0, r.out.slice(-3000));
     const img = path.join(
       out,

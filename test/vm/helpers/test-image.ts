@@ -3,6 +3,8 @@
  * (--without-k3s) into .cache/vm-image/<hash of inputs>/ and shared by every VM test
  * file and later runs. Any change to the build script, image/ or the built nucmesh
  * makes a new build (which reuses the cached Debian layer when only nucmesh changed).
+ * The Debian layers and npm packages are cached outside the checkout (imageCacheDir, keyed by
+ * their inputs), so a fresh clone on the same machine, as CI makes, skips mmdebstrap.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,6 +24,9 @@ export interface TestImage {
 }
 
 export const vmCacheDir = path.join(repoRoot, '.cache/vm-image');
+
+/** build-image.sh --cache for the tests: content-keyed, so shared by every checkout here. */
+export const imageCacheDir = process.env['NUCMESH_IMAGE_CACHE'] ?? '/var/cache/nucmesh/image';
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -148,6 +153,8 @@ async function buildLocked(
     const args = [
       path.join(repoRoot, 'scripts/build-image.sh'),
       '--without-k3s',
+      '--cache',
+      imageCacheDir,
       '--out',
       part,
       ...(kind === 'secure-boot' ? ['--secure-boot'] : []),
