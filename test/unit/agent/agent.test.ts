@@ -37,6 +37,12 @@ async function until<T>(what: string, f: () => T | undefined | Promise<T | undef
   }
 }
 
+/** An agent on the synthetic NUC capture, API on a free port, discovery on no real interface. */
+function startTestAgent(fleetFile: string, dataDir: string): AgentHandle {
+  const options = { fleetFile, dataDir, hardwareFrom: capture, interfaces: ['nm-none0'], apiPort: 0, fleetPollMs: 30 };
+  return startAgent(options, quiet, noEsp);
+}
+
 const inState = (agent: AgentHandle, s: NodeStateName) => () =>
   agent.state.current.state === s ? agent.state.current : undefined;
 
@@ -51,18 +57,7 @@ describe('agent without a usable fleet config', () => {
   it('waits in no-fleet-config, then bad-fleet-config naming the field, then goes on to forming by itself', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-agent-nofleet-'));
     const fleetFile = path.join(dir, 'esp/nucmesh/fleet.yaml');
-    const agent = startAgent(
-      {
-        fleetFile,
-        dataDir: path.join(dir, 'data'),
-        hardwareFrom: capture,
-        interfaces: ['nm-none0'],
-        apiPort: 0,
-        fleetPollMs: 30,
-      },
-      quiet,
-      noEsp,
-    );
+    const agent = startTestAgent(fleetFile, path.join(dir, 'data'));
     try {
       await agent.booted;
       const waiting = await until('no-fleet-config', inState(agent, 'no-fleet-config'));
@@ -128,18 +123,7 @@ describe('agent without a usable fleet config', () => {
     writeFileSync(blocker, 'not a directory');
     const fleetFile = path.join(dir, 'fleet.yaml');
     writeFileSync(fleetFile, renderFleetConfig(newFleetConfig('retry')), { mode: 0o600 });
-    const agent = startAgent(
-      {
-        fleetFile,
-        dataDir: path.join(blocker, 'data'),
-        hardwareFrom: capture,
-        interfaces: ['nm-none0'],
-        apiPort: 0,
-        fleetPollMs: 30,
-      },
-      quiet,
-      noEsp,
-    );
+    const agent = startTestAgent(fleetFile, path.join(blocker, 'data'));
     try {
       const failed = await until('failed', inState(agent, 'failed'));
       assert.match(failed.detail ?? '', /^boot: .*ENOTDIR.*Trying again in \d+ s \(attempt 1\)$/);
@@ -156,18 +140,7 @@ describe('agent without a usable fleet config', () => {
 
   it('stops cleanly while waiting for a fleet config', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-agent-stop-'));
-    const agent = startAgent(
-      {
-        fleetFile: path.join(dir, 'none.yaml'),
-        dataDir: path.join(dir, 'data'),
-        hardwareFrom: capture,
-        interfaces: ['nm-none0'],
-        apiPort: 0,
-        fleetPollMs: 30,
-      },
-      quiet,
-      noEsp,
-    );
+    const agent = startTestAgent(path.join(dir, 'none.yaml'), path.join(dir, 'data'));
     try {
       await until('no-fleet-config', inState(agent, 'no-fleet-config'));
       const port = await until('API listening', () => agent.apiPort());
