@@ -2,8 +2,9 @@
  * The agent's side of the EFI partition it booted from (found by partition UUID, see
  * firstboot/esp.ts): one log line at start saying which partition it is and whether it is
  * mounted, and, while the fleet config is missing, where the partition stands, mounting it
- * (with --apply-host) when its device is there but nothing mounted it (a device that appears
- * late is not mounted by systemd's .wants link; measured in test/vm/late-esp.test.ts).
+ * (with --apply-host) when its device is there but nothing mounted it (for a device that
+ * appears late, systemd's .wants link started the mount in one run of test/vm/late-esp.test.ts
+ * and not in another).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
