@@ -1,8 +1,8 @@
 /**
  * The discovery service of a running node, as wiring: advertises our signed advert, browses
- * for peers, keeps the authenticated peer table with liveness, re-signs and re-announces on
- * every state change (bumping the persisted generation), and follows interfaces as they come
- * and go. The decisions live in their own modules: what to do with down notices
+ * for peers, keeps the authenticated peer table with liveness, re-signs and re-announces when
+ * what the advert carries changes (state, cluster, k3s port; bumping the persisted generation),
+ * and follows interfaces as they come and go. The decisions live in their own modules: what to do with down notices
  * (notice-policy.ts), with peers whose records went away (removal-policy.ts) and with other
  * hosts' queries for a peer (poof.ts).
  */
