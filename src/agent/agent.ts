@@ -26,10 +26,9 @@ import {
   readPersistedNodeState,
   type NodeStatePersistence,
 } from '../node/persisted-state.js';
-import { ESP_MOUNTPOINT } from '../firstboot/esp.js';
 import { startConsoleBanner } from '../firstboot/console/start-banner.js';
 import { DEFAULT_API, DEFAULT_BANNER_TTYS, fleetCandidates, type AgentOptions } from './options.js';
-import { describeFleetProblem, watchFleetConfig, type FleetConfigStatus } from './fleet-config-watch.js';
+import { describeFleetProblem, looksOnEsp, watchFleetConfig, type FleetConfigStatus } from './fleet-config-watch.js';
 import { discoveryOptions, peerEndpoints } from './node-discovery.js';
 import { retryUntilDone } from './retry.js';
 import { createApiService } from './api-service.js';
@@ -148,7 +147,7 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   let lastDetail = '';
   const onFleetStatus = async (s: FleetConfigStatus): Promise<void> => {
     if (s.kind === 'loaded') return;
-    const onEsp = s.kind === 'missing' && s.looked.some((p) => p.startsWith(`${ESP_MOUNTPOINT}/`));
+    const onEsp = s.kind === 'missing' && looksOnEsp(s.looked);
     const esp = onEsp ? await espWatch.look() : undefined;
     const { state: name, detail } = describeFleetProblem(s, esp);
     if (detail !== lastDetail) {

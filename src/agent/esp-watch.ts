@@ -15,7 +15,10 @@ import {
   ESP_MOUNTPOINT,
   describeEsp,
   espStatus,
+  liveEspReaders,
+  locateEsp,
   mountedIsBootEsp,
+  type EspLocation,
   type EspStatus,
 } from '../firstboot/esp.js';
 
@@ -28,9 +31,11 @@ export interface AgentHost {
 }
 
 const run = promisify(execFile);
+// The loader's variable and the command line do not change during a boot: read them once.
+let located: Promise<EspLocation | undefined> | undefined;
 
 export const liveAgentHost: AgentHost = {
-  espStatus: () => espStatus(),
+  espStatus: () => espStatus(liveEspReaders, (located ??= locateEsp())),
   mountedIsBootEsp: (s) => mountedIsBootEsp(s),
   async startUnit(unit) {
     await run('systemctl', ['start', '--no-block', unit], { timeout: 10_000 });

@@ -43,6 +43,11 @@ export async function readFleetConfigStatus(
   return { kind: 'missing', looked: [...candidates] };
 }
 
+/** Whether one of the paths looked at is on the EFI partition (so its state is worth telling). */
+export function looksOnEsp(looked: readonly string[]): boolean {
+  return looked.some((p) => p.startsWith(`${ESP_MOUNTPOINT}/`));
+}
+
 const INIT_HINT = "the fleet.yaml made by 'nucmesh fleet init' (the same file on every node of the fleet)";
 
 /** Where the ESP stands, in words, when the fleet config is expected on it. */
@@ -71,7 +76,7 @@ export function describeFleetProblem(
       detail: `${s.path}: ${what}. Fix the file (check it with 'nucmesh fleet check FILE'); the node goes on by itself`,
     };
   }
-  const onEsp = s.looked.some((p) => p.startsWith(`${ESP_MOUNTPOINT}/`));
+  const onEsp = looksOnEsp(s.looked);
   const espNote = onEsp ? espWords(esp) : undefined;
   const where = onEsp ? `nucmesh/fleet.yaml on the EFI partition` : s.looked.join(' or ');
   const detail = `no fleet config at ${s.looked.join(', ')}${espNote ? ` (${espNote})` : ''}. Copy ${INIT_HINT} to ${where}; the node goes on by itself`;

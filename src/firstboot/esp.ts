@@ -117,8 +117,17 @@ export const liveEspReaders: EspReaders = {
   realpath: (file) => fs.realpath(file).catch(() => file),
 };
 
-export async function espStatus(read: EspReaders = liveEspReaders): Promise<EspStatus> {
-  const location = locateEspFrom(await read.efiVar(), await read.cmdline());
+/** Which partition this boot came from (fixed for the boot: callers may keep it). */
+export async function locateEsp(read: EspReaders = liveEspReaders): Promise<EspLocation | undefined> {
+  return locateEspFrom(await read.efiVar(), await read.cmdline());
+}
+
+/** Whether the partition is there and what is mounted at /boot/efi, now. */
+export async function espStatus(
+  read: EspReaders = liveEspReaders,
+  located: Promise<EspLocation | undefined> = locateEsp(read),
+): Promise<EspStatus> {
+  const location = await located;
   const present = location ? await read.exists(location.device) : false;
   const mountedFrom = mountSourceAt(await read.mountinfo(), ESP_MOUNTPOINT);
   const status: EspStatus = { present };

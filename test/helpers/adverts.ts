@@ -18,7 +18,11 @@ export function signedService(key: Buffer, nodeId: string, f: Partial<AdvertFiel
     generation: 1,
     ...f,
   };
-  const txt = advertToTxt({ ...fields, signature: signAdvert(key, instance, fields) });
+  return resolvedService(instance, advertToTxt({ ...fields, signature: signAdvert(key, instance, fields) }));
+}
+
+/** A resolved `_nucmesh._tcp` instance with these TXT pairs, at 10.0.0.2 on eth0. */
+export function resolvedService(instance: string, txt: Record<string, string>): ResolvedService {
   return {
     key: `${instance}._nucmesh._tcp.local`,
     instance,

@@ -5,6 +5,7 @@ import { advertToTxt, type AdvertFields } from '../../../src/discovery/advert.js
 import { signAdvert } from '../../../src/discovery/signature.js';
 import type { ResolvedService } from '../../../src/discovery/browser.js';
 import { PeerTable, type Peer } from '../../../src/discovery/peer-table.js';
+import { resolvedService } from '../../helpers/adverts.js';
 
 const key = randomBytes(32);
 const FLEET = '0123456789abcdef';
@@ -27,14 +28,7 @@ function svc(
     ...advertToTxt({ ...fields, signature: signAdvert(opts.key ?? key, instance, fields) }),
     ...opts.tamper,
   };
-  return {
-    key: `${instance}._nucmesh._tcp.local`,
-    instance,
-    host: `${instance}.local`,
-    port: 8443,
-    txt: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)),
-    addresses: [{ address: '10.0.0.2', iface: 'eth0' }],
-  };
+  return resolvedService(instance, txt);
 }
 
 function table(): { t: PeerTable; events: string[] } {

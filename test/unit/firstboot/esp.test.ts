@@ -5,7 +5,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  readdirSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -105,7 +114,7 @@ describe('the image generator (nucmesh-esp-generator) agrees with the agent', ()
       const dir = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-espgen-'));
       try {
         const out = path.join(dir, 'out');
-        execFileSync('mkdir', [out]);
+        mkdirSync(out);
         const env: NodeJS.ProcessEnv = {
           PATH: process.env['PATH'],
           NUCMESH_ESP_CMDLINE: path.join(dir, 'cmdline'),

@@ -2,6 +2,7 @@
  * `/sys/class/dmi/id/*` files → system/board/bios/chassis fields. The kernel exposes the
  * same SMBIOS strings as dmidecode, one file each; `chassis_type` is the SMBIOS number.
  */
+import type { SystemInfo } from '../types.js';
 import { clean, cleanUuid, toInt } from '../clean.js';
 
 /** SMBIOS chassis types (DSP0134 7.4.1), as dmidecode names them. */
@@ -45,15 +46,7 @@ const CHASSIS_TYPES: Record<number, string> = {
 };
 
 export interface DmiIdData {
-  system: {
-    vendor: string | null;
-    product: string | null;
-    version: string | null;
-    serial: string | null;
-    uuid: string | null;
-    sku: string | null;
-    family: string | null;
-  };
+  system: SystemInfo;
   board: { vendor: string | null; name: string | null; version: string | null; serial: string | null };
   bios: { vendor: string | null; version: string | null; date: string | null };
   chassis: { type: string | null };

@@ -2,6 +2,7 @@
  * `dmidecode` text output → the records nucmesh uses (BIOS, System, Base Board, Chassis,
  * Processor, Memory Device). Pure; never throws: unreadable input gives empty results.
  */
+import type { SystemInfo } from '../types.js';
 import { clean, cleanUuid, parseSize, squash, toInt } from '../clean.js';
 
 export interface DmiRecord {
@@ -50,15 +51,7 @@ export interface DmiMemoryDevice {
 
 export interface DmidecodeData {
   bios: { vendor: string | null; version: string | null; date: string | null };
-  system: {
-    vendor: string | null;
-    product: string | null;
-    version: string | null;
-    serial: string | null;
-    uuid: string | null;
-    sku: string | null;
-    family: string | null;
-  };
+  system: SystemInfo;
   board: { vendor: string | null; name: string | null; version: string | null; serial: string | null };
   chassis: { type: string | null };
   processors: DmiProcessor[];
