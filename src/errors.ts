@@ -24,6 +24,7 @@ export const ERROR_CATALOGUE = {
   E_STOPPING: 'The node is shutting down: its peers are to treat it as gone.',
   E_NOT_READY: 'Discovery is not running yet (no fleet config, or still starting): the peer routes cannot answer.',
   E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
+  E_K3S_MISSING: 'The k3s executable is not installed (an image built without k3s): the node stays visible, without a cluster.',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

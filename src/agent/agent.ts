@@ -18,7 +18,7 @@ import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
 import type { PeerEndpoints } from '../api/app.js';
 import { startDiscovery, type DiscoveryService } from '../discovery/service.js';
 import { bootSteps, phaseOf, type BootContext } from '../firstboot/boot-steps.js';
-import { runSteps } from '../firstboot/steps.js';
+import { runSteps } from '../node/steps.js';
 import { NodeState } from '../node/node-state.js';
 import {
   nodeStateFile,

@@ -3,7 +3,7 @@
  * never redone (a reboot resumes where it stopped); `always` steps run at every start.
  * The steps need no fleet config: a node without one still shows who it is.
  */
-import type { AnyStep } from './steps.js';
+import type { AnyStep } from '../node/steps.js';
 import type { BootContext } from './boot-context.js';
 import { identityStep, inventoryStep, nodeSummaryStep } from './hardware-steps.js';
 import { hostnameStep } from './host-steps.js';

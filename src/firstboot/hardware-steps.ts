@@ -3,7 +3,7 @@
  * `identity` (once: derive and persist the node identity; later starts load it) and
  * `node-summary` (always: one log line saying who this node is).
  */
-import { defineStep } from './steps.js';
+import { defineStep } from '../node/steps.js';
 import type { BootContext } from './boot-context.js';
 import { detectInventory } from './hardware/index.js';
 import { loadIdentity, loadOrCreateIdentity } from './identity.js';

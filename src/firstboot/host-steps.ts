@@ -4,7 +4,7 @@
  * Without it they are recorded as skipped and looked at again at the next start.
  * `hostname` (once): the hostname from the node identity, set before anything advertises.
  */
-import { defineStep } from './steps.js';
+import { defineStep } from '../node/steps.js';
 import type { BootContext } from './boot-context.js';
 import { applyHostname } from './hostname.js';
 

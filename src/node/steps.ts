@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { NucmeshError, isNucmeshError, errorMessage } from '../errors.js';
-import { readJsonFile, writeJsonFile } from '../node/state-file.js';
+import { readJsonFile, writeJsonFile } from './state-file.js';
 
 /** The context with the fields a step needs known to be there. */
 export type With<C, N extends keyof C> = C & { [K in N]-?: NonNullable<C[K]> };

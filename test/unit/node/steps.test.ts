@@ -10,7 +10,7 @@ import {
   runSteps,
   StepFailedError,
   type AnyStep,
-} from '../../../src/firstboot/steps.js';
+} from '../../../src/node/steps.js';
 import { NucmeshError } from '../../../src/errors.js';
 import { hostnameStep } from '../../../src/firstboot/host-steps.js';
 import { createLogger } from '../../../src/log.js';

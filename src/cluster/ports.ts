@@ -1,0 +1,74 @@
+/**
+ * What the cluster steps need from the rest of the node, as narrow interfaces the composition
+ * root (src/agent/) implements: the peers discovery sees, the seed election, the join exchange
+ * and the k3s driver. The cluster layer knows none of those modules, only these shapes.
+ */
+import type { NodeStateName } from '../node/node-state.js';
+
+/** The role a node has in its cluster: the seed ran `cluster-init`; servers run etcd. */
+export type ClusterRole = 'seed' | 'server' | 'agent';
+
+/** A verified peer of our fleet, as discovery sees it now. */
+export interface ClusterPeer {
+  nodeId: string;
+  state: NodeStateName;
+  clusterId: string;
+  /** An address of the peer on the LAN we share, and its API port. */
+  address: string;
+  apiPort: number;
+  k3sPort?: number;
+}
+
+export interface ClusterNetwork {
+  /** The verified peers of our fleet, now. */
+  peers(): readonly ClusterPeer[];
+}
+
+/** What the seed election settled on: final once returned. */
+export type Formation = { kind: 'seed' } | { kind: 'join'; clusterId: string; via: readonly string[] };
+
+export interface ElectionPort {
+  /**
+   * Runs the election until it is settled. `committed` is true when this node had already
+   * decided to seed before a restart: the election then keeps that decision unless a cluster is
+   * visible (join before seed).
+   */
+  settle(committed: boolean, signal: AbortSignal): Promise<Formation>;
+}
+
+/** What a joiner receives from a server of the cluster (the token is a secret). */
+export interface JoinSecret {
+  role: 'server' | 'agent';
+  serverUrl: string;
+  token: string;
+}
+
+export interface JoinPort {
+  /** Asks a server peer for a role and a token; rejects with the reason when refused. */
+  request(peer: ClusterPeer, signal: AbortSignal): Promise<JoinSecret>;
+}
+
+/** The node's own data the k3s config is made of. */
+export interface K3sNodeParams {
+  nodeName: string;
+  nodeIp: string;
+  labels: Readonly<Record<string, string>>;
+  tlsSans: readonly string[];
+}
+
+/** The role-specific part of the k3s config. */
+export type K3sRoleConfig =
+  { role: 'seed'; token: string; agentToken: string } | { role: 'server' | 'agent'; serverUrl: string; token: string };
+
+export interface K3sPort {
+  /** False when the k3s executable is not there (the image was built without it). */
+  available(): Promise<boolean>;
+  configure(config: K3sRoleConfig, node: K3sNodeParams): Promise<void>;
+  start(role: ClusterRole): Promise<void>;
+  waitReady(role: ClusterRole, nodeName: string, signal: AbortSignal): Promise<void>;
+  /** Makes sure the node carries `labels` (adds or fixes, never touches other labels). */
+  ensureLabels(role: ClusterRole, nodeName: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  stop(): Promise<void>;
+  /** Removes this node's k3s state (etcd data, agent state): for leaving or joining another cluster. */
+  wipe(): Promise<void>;
+}
