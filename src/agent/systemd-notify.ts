@@ -17,11 +17,12 @@ export interface Notifier {
   flushed(): Promise<void>;
 }
 
-export type NotifyRunner = (args: readonly string[]) => Promise<void>;
+export type NotifyRunner = (args: readonly string[], socket: string) => Promise<void>;
 
-const runSystemdNotify: NotifyRunner = (args) =>
+const runSystemdNotify: NotifyRunner = (args, socket) =>
   new Promise((resolve, reject) => {
-    execFile('systemd-notify', [...args], { timeout: 10_000 }, (err) => (err ? reject(err) : resolve()));
+    const env = { ...process.env, NOTIFY_SOCKET: socket };
+    execFile('systemd-notify', [...args], { timeout: 10_000, env }, (err) => (err ? reject(err) : resolve()));
   });
 
 export function systemdNotifier(
@@ -29,7 +30,8 @@ export function systemdNotifier(
   log: Logger,
   run: NotifyRunner = runSystemdNotify,
 ): Notifier | undefined {
-  if (!env['NOTIFY_SOCKET']) return undefined;
+  const socket = env['NOTIFY_SOCKET'];
+  if (!socket) return undefined;
   let pending: { ready: boolean; status: string } | undefined;
   let chain = Promise.resolve();
   let warned = false;
@@ -39,7 +41,7 @@ export function systemdNotifier(
       pending = undefined;
       if (!next) return;
       const args = [...(next.ready ? ['--ready'] : []), `--status=${next.status.slice(0, 200)}`];
-      await run(args).catch((err: unknown) => {
+      await run(args, socket).catch((err: unknown) => {
         if (!warned) log.warn({ err }, 'cannot tell systemd the node status (systemd-notify failed)');
         warned = true;
       });

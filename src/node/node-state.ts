@@ -15,6 +15,7 @@ export const NODE_STATES = [
   'joining',
   'server',
   'agent',
+  'conflict',
   'k3s-missing',
   'failed',
 ] as const;

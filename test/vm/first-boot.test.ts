@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { vmTestsUnavailable } from './helpers/test-image.js';
 import { vmSuite } from './helpers/fixture.js';
-import { waitForBannerState } from './helpers/boot-checks.js';
+import { END_STATE, waitForBannerState } from './helpers/boot-checks.js';
 import { assertBannerMatches, bannerNodeId, nuc } from './helpers/nuc.js';
 
 const skip = vmTestsUnavailable();
@@ -28,8 +28,8 @@ describe('image: first boot grows root, a reboot redoes nothing', { skip }, () =
     const imageBytes = statSync(suite.image().img).size;
     assert.ok(imageBytes < 2 * GiB, 'the image itself is small');
     const vm = await suite.start({ name: 'firstboot', boot: 'direct', smbios, diskSize: '4G', userNet: {} });
-    // The banner is up from the agent's start; the one of `forming` has everything filled in.
-    const first = await waitForBannerState(vm, 'forming', 300_000);
+    // The banner is up from the agent's start; the one of the end state has everything filled in.
+    const first = await waitForBannerState(vm, END_STATE, 300_000);
     const { nodeId } = assertBannerMatches(first, smbios);
     const size = rootSize(first.fields['Disk']);
     assert.ok(size > 3.5 * GiB, `root is ${size} bytes: it did not grow to the 4 GiB disk`);
@@ -40,7 +40,7 @@ describe('image: first boot grows root, a reboot redoes nothing', { skip }, () =
     const mark = firstBoot.length;
     await vm.reset();
     await vm.waitFor(/Linux version/, 60_000, mark);
-    const again = await waitForBannerState(vm, 'forming', 300_000, mark);
+    const again = await waitForBannerState(vm, END_STATE, 300_000, mark);
     const second = vm.console().slice(mark);
     assert.equal(bannerNodeId(again).nodeId, nodeId, 'the node ID changed across a reboot');
     assert.equal(again.fields['Hostname'], first.fields['Hostname']);

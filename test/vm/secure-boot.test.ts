@@ -12,7 +12,7 @@ import { OVMF_CODE_SECBOOT, OVMF_VARS_MS } from './helpers/qemu.js';
 import { vmSuite } from './helpers/fixture.js';
 import { assertBannerMatches, nuc } from './helpers/nuc.js';
 import { espPartUuid } from './helpers/image-variants.js';
-import { assertEspNotRaced, waitForBannerState } from './helpers/boot-checks.js';
+import { END_STATE, assertEspNotRaced, waitForBannerState } from './helpers/boot-checks.js';
 
 const firmwareMissing = [OVMF_CODE_SECBOOT, OVMF_VARS_MS].find((f) => !existsSync(f));
 const skip = vmTestsUnavailable() || (firmwareMissing ? `${firmwareMissing} is missing (Debian package ovmf)` : false);
@@ -24,7 +24,7 @@ describe('image: Secure Boot', { skip }, () => {
   it('boots with Secure Boot enforced, runs nucmesh and reads the fleet config from its own ESP', async () => {
     const vm = await suite.start({ name: 'secure-boot', boot: 'secure-boot', smbios, userNet: {} });
     await vm.waitFor(/secureboot: Secure boot enabled/, 240_000);
-    const formed = await waitForBannerState(vm, 'forming', 300_000);
+    const formed = await waitForBannerState(vm, END_STATE, 300_000);
     const text = vm.console();
     assert.match(text, /Kernel is locked down from EFI Secure Boot/);
     assertBannerMatches(formed, smbios);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { vmTestsUnavailable } from './helpers/test-image.js';
 import type { Vm } from './helpers/qemu.js';
 import { vmSuite } from './helpers/fixture.js';
-import { waitForBannerState } from './helpers/boot-checks.js';
+import { END_STATE, waitForBannerState } from './helpers/boot-checks.js';
 import { assertBannerMatches, nuc } from './helpers/nuc.js';
 import { probeFiles, probeStatuses } from './helpers/probe.js';
 
@@ -44,7 +44,7 @@ describe('image: two VMs on one L2 segment', { skip }, () => {
     const hostnames: string[] = [];
     const ids: string[] = [];
     for (const [i, vm] of vms.entries()) {
-      const banner = await waitForBannerState(vm, 'forming', 300_000);
+      const banner = await waitForBannerState(vm, END_STATE, 300_000);
       const { nodeId, hostname } = assertBannerMatches(banner, nodes[i]!.smbios);
       ids.push(nodeId);
       hostnames.push(hostname);

@@ -4,6 +4,12 @@ import type { Vm } from './qemu.js';
 import { parseBanners, type ParsedBanner } from './banner-parse.js';
 
 /** The end of a complete banner: the API line, the IP lines, the closing rule. */
+/**
+ * Where the boot sequence of a test image ends: the images are built without k3s, so after
+ * discovery the node stops at `check-k3s` (discovery and the API keep running).
+ */
+export const END_STATE = 'k3s-missing';
+
 export const BANNER_DONE = /\n {2}API {6}.*\n[\s\S]*?={72}/;
 
 /** Waits for a banner whose State is `state` (after console offset `from`); returns it. */

@@ -1,8 +1,8 @@
 /**
  * A small probe for the guest, handed in through fw_cfg and started with systemd.run
  * (direct-kernel boots only; the image itself is not changed). It prints on the serial
- * console, every 10 s, whether nucmesh.service is active, how often systemd restarted it
- * and its resident memory; and it says hello to all nodes on the L2 segment (IPv6
+ * console, every 10 s, whether nucmesh.service is active, how often systemd restarted it,
+ * its resident memory and its status text (sd_notify STATUS=); and it says hello to all nodes on the L2 segment (IPv6
  * link-local multicast), answering each hello by unicast, to show that nodes reach each other.
  * Given a fleet config (fw_cfg `opt/nucmesh/fleet`), it plays the technician of a node whose
  * ESP has none: once the agent's health route has said `no-fleet-config` three times in a row
@@ -29,7 +29,7 @@ const status = () => {
     const show = (p) => cp.execSync('systemctl show -P ' + p + ' nucmesh.service').toString().trim();
     const pid = show('MainPID');
     const kb = pid !== '0' ? /VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8')) : null;
-    say('status ' + (n++) + ' active=' + show('ActiveState') + ' restarts=' + show('NRestarts') + ' rss_kb=' + (kb ? kb[1] : 0));
+    say('status ' + (n++) + ' active=' + show('ActiveState') + ' restarts=' + show('NRestarts') + ' rss_kb=' + (kb ? kb[1] : 0) + ' text=' + show('StatusText'));
   } catch (e) { say('status error ' + e.message); }
 };
 const fleetSrc = '/sys/firmware/qemu_fw_cfg/by_name/opt/nucmesh/fleet/raw';
@@ -82,13 +82,18 @@ export interface ProbeStatus {
   active: string;
   restarts: number;
   rssKb: number;
+  /** The service's status text (what the agent last sent with STATUS=). */
+  text: string;
 }
 
 export function probeStatuses(consoleText: string): ProbeStatus[] {
-  return [...consoleText.matchAll(/probe: status (\d+) active=(\S+) restarts=(\d+) rss_kb=(\d+)/g)].map((m) => ({
+  return [
+    ...consoleText.matchAll(/probe: status (\d+) active=(\S+) restarts=(\d+) rss_kb=(\d+)(?: text=([^\r\n]*))?/g),
+  ].map((m) => ({
     seq: Number(m[1]),
     active: m[2] as string,
     restarts: Number(m[3]),
     rssKb: Number(m[4]),
+    text: m[5] ?? '',
   }));
 }
