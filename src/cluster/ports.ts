@@ -43,9 +43,19 @@ export interface JoinSecret {
   token: string;
 }
 
+/** How a join request went: granted, or what to do next. */
+export type JoinAnswer =
+  | { kind: 'granted'; secret: JoinSecret }
+  /** A server slot is being filled (servers join one at a time): ask again after `ms`. */
+  | { kind: 'wait'; ms: number }
+  /** This server does not grant roles: ask `nodeId` (the cluster's registrar). */
+  | { kind: 'ask'; nodeId: string }
+  /** Refused, unreachable, or not a server of our fleet: the reason, without any secret. */
+  | { kind: 'failed'; reason: string };
+
 export interface JoinPort {
-  /** Asks a server peer for a role and a token; rejects with the reason when refused. */
-  request(peer: ClusterPeer, signal: AbortSignal): Promise<JoinSecret>;
+  /** Asks a server peer for a role and a token (the join exchange, mutually authenticated). */
+  request(peer: ClusterPeer, signal: AbortSignal): Promise<JoinAnswer>;
 }
 
 /** The node's own data the k3s config is made of. */

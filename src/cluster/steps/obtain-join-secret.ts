@@ -5,11 +5,11 @@
  * cluster gave. The seed skips this: it makes the cluster's tokens itself.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from '../../errors.js';
 import { defineStep } from '../../node/steps.js';
 import type { ClusterContext } from '../cluster-context.js';
 import { readJoinSecret, writeJoinSecret } from '../cluster-record.js';
 import { serversOf } from '../cluster-view.js';
+import type { ClusterPeer } from '../ports.js';
 
 /** Pauses between rounds of asking every server: quick at first, then every 10 s. */
 const PAUSES_MS = [1000, 2000, 4000, 10_000] as const;
@@ -26,32 +26,48 @@ export const obtainJoinSecretStep = defineStep<ClusterContext>()({
   },
   async run(ctx) {
     const { clusterId } = ctx.record;
+    let first: string | undefined;
     for (let round = 0; ; round++) {
       ctx.signal.throwIfAborted();
-      const servers = serversOf(ctx.net.peers(), clusterId);
-      const refusals: string[] = [];
+      const servers = inAskingOrder(serversOf(ctx.net.peers(), clusterId), first);
+      const notes: string[] = [];
+      let pause: number = PAUSES_MS[Math.min(round, PAUSES_MS.length - 1)] ?? 10_000;
       for (const peer of servers) {
-        try {
-          const secret = await ctx.join.request(peer, ctx.signal);
+        const answer = await ctx.join.request(peer, ctx.signal);
+        ctx.signal.throwIfAborted();
+        if (answer.kind === 'granted') {
+          const { secret } = answer;
           await writeJoinSecret(ctx.dataDir, secret);
           ctx.log.info(
             { clusterId, via: peer.nodeId, role: secret.role },
             `join: ${peer.nodeId} gave us the role ${secret.role}`,
           );
           return { secret, role: secret.role };
-        } catch (err) {
-          ctx.signal.throwIfAborted();
-          refusals.push(`${peer.nodeId}: ${errorMessage(err)}`);
         }
+        if (answer.kind === 'ask') {
+          first = answer.nodeId;
+          notes.push(`${peer.nodeId}: roles are given by ${answer.nodeId}`);
+          pause = 0;
+        } else if (answer.kind === 'wait') {
+          notes.push(`${peer.nodeId}: another server is joining; asking again in ${Math.ceil(answer.ms / 1000)} s`);
+          pause = answer.ms;
+        } else notes.push(`${peer.nodeId}: ${answer.reason}`);
+        if (answer.kind !== 'failed') break;
       }
-      const pause = PAUSES_MS[Math.min(round, PAUSES_MS.length - 1)] ?? 10_000;
       const detail =
         servers.length === 0
           ? `waiting for a server of cluster ${clusterId} to be visible`
-          : `no server of cluster ${clusterId} gave a join yet (${refusals.join('; ')})`;
+          : `no join from cluster ${clusterId} yet (${notes.join('; ')})`;
       ctx.state.set({ state: 'joining', clusterId, step: 'obtain-join-secret', detail });
       if (round % 5 === 0) ctx.log.info({ clusterId, servers: servers.map((s) => s.nodeId) }, detail);
-      await sleep(pause, undefined, { signal: ctx.signal });
+      if (pause > 0) await sleep(pause, undefined, { signal: ctx.signal });
     }
   },
 });
+
+/** The servers with `first` (the registrar, when a server named it) at the front. */
+function inAskingOrder(servers: ClusterPeer[], first: string | undefined): ClusterPeer[] {
+  const i = servers.findIndex((s) => s.nodeId === first);
+  if (i <= 0) return servers;
+  return [servers[i] as ClusterPeer, ...servers.slice(0, i), ...servers.slice(i + 1)];
+}

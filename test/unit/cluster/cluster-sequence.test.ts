@@ -21,7 +21,7 @@ import type {
   ClusterPeer,
   ClusterRole,
   Formation,
-  JoinSecret,
+  JoinAnswer,
   K3sNodeParams,
   K3sRoleConfig,
 } from '../../../src/cluster/ports.js';
@@ -37,6 +37,10 @@ interface World {
   calls: string[];
   settled: boolean[];
   configured: K3sRoleConfig[];
+  /** Answers the join port gives before it grants. */
+  joinAnswers?: JoinAnswer[];
+  /** Peers asked for a join, in order. */
+  asked?: string[];
 }
 
 function world(over: Partial<World> = {}): World {
@@ -76,9 +80,12 @@ function context(dataDir: string, w: World, lines: string[]): ClusterContext {
       },
     },
     join: {
-      async request(peer): Promise<JoinSecret> {
+      async request(peer): Promise<JoinAnswer> {
         step('join');
-        return { role: 'agent', serverUrl: `https://${peer.address}:6443`, token: TOKEN };
+        (w.asked ??= []).push(peer.nodeId);
+        const next = w.joinAnswers?.shift();
+        if (next) return next;
+        return { kind: 'granted', secret: { role: 'agent', serverUrl: `https://${peer.address}:6443`, token: TOKEN } };
       },
     },
     k3s: {
@@ -217,4 +224,21 @@ test('reset --rejoin: the named cluster is joined without an election', async ()
   const ctx = await run(dir, w);
   assert.deepEqual(w.settled, []);
   assert.deepEqual(ctx.state.current, { state: 'agent', clusterId: 'lab-c2' });
+});
+
+test('a joiner told to wait asks again; told to ask the registrar, it asks that server first', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nm-cl-'));
+  const w = world({
+    formation: { kind: 'join', clusterId: 'lab-c1', via: ['s1'] },
+    peers: [server('s1', 'lab-c1'), server('s2', 'lab-c1'), server('s3', 'lab-c1')],
+    joinAnswers: [
+      { kind: 'ask', nodeId: 's3' },
+      { kind: 'wait', ms: 50 },
+      { kind: 'failed', reason: 'unreachable' },
+    ],
+  });
+  const ctx = await run(dir, w);
+  // s1 names s3 as registrar; s3 says wait; then s3 is down, s1 grants.
+  assert.deepEqual(w.asked, ['s1', 's3', 's3', 's1']);
+  assert.equal(ctx.state.current.state, 'agent');
 });
