@@ -22,9 +22,19 @@ export const ERROR_CATALOGUE = {
   E_API_LISTEN: 'The API cannot listen on its address and port (taken, or not an address of this host).',
   E_STOPPED: 'The agent was stopped before the operation finished.',
   E_STOPPING: 'The node is shutting down: its peers are to treat it as gone.',
-  E_NOT_READY: 'Discovery is not running yet (no fleet config, or still starting): the peer routes cannot answer.',
+  E_NOT_READY:
+    'Discovery is not running yet (no fleet config, or still starting), or the node is no cluster server yet: ' +
+    'the peer or join routes cannot answer.',
   E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
   E_K3S_MISSING: 'The k3s executable is not installed (an image built without k3s): the node stays visible, without a cluster.',
+  E_JOIN_REFUSED:
+    'A join request was refused: wrong fleet key, unknown fleet, an unknown, reused or expired challenge or a ' +
+    'bad proof (one code for all, so the answer does not say which check failed).',
+  E_RATE_LIMITED: 'Too many requests or failed attempts from this address: wait and ask again.',
+  E_JOIN_UNAVAILABLE:
+    'The server cannot take joiners now: its k3s tokens are not readable or not in the full K10 form ' +
+    '(with the CA hash), or its join ledger cannot be written.',
+  E_JOIN_FAILED: 'Joining through a server peer failed; the reason (refused, wait, bad server proof, …) is in data.',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

@@ -4,13 +4,16 @@
  * Routes: GET /v1/health (no auth, no secrets: state, and why when the node cannot go on),
  * POST /v1/heartbeat (challenge–response proof of the fleet key, for peer liveness),
  * POST /v1/down-notice (a ring monitor's notice that a peer is dead, authenticated by its own
- * MAC with the fleet key). Every error answer has one shape (api-error.ts).
+ * MAC with the fleet key), POST /v1/join/challenge and /v1/join (routes/join.ts: the secure join
+ * exchange). Every error answer has one shape (api-error.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { NodeStateName } from '../node/node-state.js';
 import { heartbeatProof } from '../node/fleet-crypto.js';
 import type { DownNotice, NoticeVerdict } from '../node/notice.js';
+import type { JoinEndpoint } from '../node/join-wire.js';
 import { apiError, apiErrorOf } from './api-error.js';
+import { joinRoutes } from './routes/join.js';
 import {
   DownNoticeRequest,
   DownNoticeResponse,
@@ -39,6 +42,8 @@ export interface ApiDeps {
   stopping(): boolean;
   /** Undefined until discovery runs (no fleet config yet): the peer routes answer 503. */
   peers(): PeerEndpoints | undefined;
+  /** The join server once this node takes joiners (POST /v1/join…); undefined (or absent): 503. */
+  join?(): JoinEndpoint | undefined;
   /** Told of every error that answered 500 (the answer itself says only "internal error"). */
   onInternalError?(err: unknown): void;
 }
@@ -106,6 +111,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       return { verdict };
     },
   );
+
+  void app.register(joinRoutes, { join: () => deps.join?.(), onInternalError: (e) => deps.onInternalError?.(e) });
 
   app.setNotFoundHandler(async (req, reply) => {
     const path = (req.url.split('?')[0] ?? '').slice(0, 200);

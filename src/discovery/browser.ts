@@ -15,7 +15,7 @@ import type { DiscoveryInterface } from './interfaces.js';
 import { MdnsChannel, MDNS_PORT, newCounters, type PacketCounters } from './mdns-channel.js';
 import { foreignQueryCoversOurs } from './query-suppression.js';
 import { knownAnswerQueries } from './known-answer-packets.js';
-import { SourceRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit.js';
+import { SourceRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from '../node/rate-limit.js';
 
 export interface ServiceAddress {
   address: string;

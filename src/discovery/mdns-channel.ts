@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket, Packet } from 'dns-packet';
 import { inSubnet, type DiscoveryInterface } from './interfaces.js';
-import type { SourceRateLimiter } from './rate-limit.js';
+import type { SourceRateLimiter } from '../node/rate-limit.js';
 
 export const MDNS_GROUP = '224.0.0.251';
 export const MDNS_PORT = 5353;

@@ -17,10 +17,20 @@ export const DOMAIN_TAGS = {
   downNotice: 'nucmesh down v1',
   /** Heartbeat proofs (POST /v1/heartbeat). */
   heartbeat: 'nucmesh heartbeat v1',
+  /** A joiner's proof of the fleet key (POST /v1/join, src/node/join-wire.ts). */
+  joinRequest: 'nucmesh join request v1',
+  /** A server's proof of the fleet key over its sealed join answer. */
+  joinAnswer: 'nucmesh join answer v1',
+  /** The HKDF info of the key a join answer is sealed with (not a MAC). */
+  joinKey: 'nucmesh join v1',
+  /** The AES-GCM additional data of a sealed join answer (not a MAC). */
+  joinSealed: 'nucmesh join sealed v1',
 } as const;
 export type FleetKeyUse = keyof typeof DOMAIN_TAGS;
+/** The uses that are tagged messages (MACs, and the join exchange's key info and additional data). */
+export type MessageUse = Exclude<FleetKeyUse, 'fleetId'>;
 /** The uses that are MACs. */
-export type MacUse = Exclude<FleetKeyUse, 'fleetId'>;
+export type MacUse = Exclude<MessageUse, 'joinKey' | 'joinSealed'>;
 
 /** Raw fleet key bytes (the config holds them in base64). */
 export function fleetKeyBytes(cfg: { key: string }): Buffer {
@@ -40,7 +50,7 @@ export function fleetId(key: string): string {
  * The bytes a MAC covers: a JSON array of the use's domain tag and the parts. JSON's quoting
  * makes the encoding unambiguous (no two part lists give the same bytes).
  */
-export function fleetMessage(use: MacUse, parts: readonly unknown[]): Buffer {
+export function fleetMessage(use: MessageUse, parts: readonly unknown[]): Buffer {
   return Buffer.from(JSON.stringify([DOMAIN_TAGS[use], ...parts]), 'utf8');
 }
 

@@ -4,6 +4,7 @@
  * layer that persists something (boot progress, identity, advert generation, node state).
  */
 import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { NucmeshError } from '../errors.js';
 
@@ -25,11 +26,29 @@ export async function readJsonFile<T>(file: string): Promise<T | undefined> {
 }
 
 export async function writeJsonFile(file: string, value: unknown, mode = 0o600): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode);
+}
+
+/**
+ * A file with a secret in it (a k3s token): mode 0600 from its first byte, written atomically.
+ * The directory is made 0700 when missing.
+ */
+export async function writeSecretFile(file: string, data: string | Buffer): Promise<void> {
+  await writeFileAtomic(file, data, 0o600);
+}
+
+/**
+ * Writes `data` to a new temp file of `mode` beside `file` (a unique name, created exclusively, so
+ * neither a stale temp file from a crash nor a concurrent write lends it another mode), fsyncs it
+ * and renames it over `file`.
+ */
+export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await fs.open(tmp, 'w', mode);
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const handle = await fs.open(tmp, 'wx', mode);
   try {
-    await handle.writeFile(JSON.stringify(value, null, 2) + '\n');
+    await handle.chmod(mode);
+    await handle.writeFile(data);
     await handle.sync();
   } finally {
     await handle.close();

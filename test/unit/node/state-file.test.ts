@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readJsonFile, writeJsonFile } from '../../../src/node/state-file.js';
+import { readJsonFile, writeJsonFile, writeSecretFile } from '../../../src/node/state-file.js';
 
 test('writeJsonFile replaces atomically, leaves no temp file and applies the mode', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-state-'));
@@ -29,4 +29,16 @@ test('readJsonFile: a file that is not JSON is E_STATE_CORRUPT naming the file, 
 test('readJsonFile: a path that cannot be read (a directory) is E_STATE_READ', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-state-'));
   await assert.rejects(readJsonFile(dir), (e: unknown) => (e as { code?: string }).code === 'E_STATE_READ');
+});
+
+test('writeSecretFile: mode 0600 even over a world-readable file, atomically, no temp file left', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nucmesh-state-'));
+  const file = path.join(dir, 'secret', 'token');
+  await writeSecretFile(file, 'first');
+  await writeFile(file, 'loose', { mode: 0o644 });
+  await writeSecretFile(file, 'K10abc::server:pw');
+  assert.equal(await readFile(file, 'utf8'), 'K10abc::server:pw');
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  assert.equal((await stat(path.dirname(file))).mode & 0o777, 0o700);
+  assert.deepEqual(await readdir(path.dirname(file)), ['token']);
 });

@@ -1,6 +1,7 @@
 /**
  * Per-source token buckets with a bounded number of tracked sources, so a flood from one
- * address is cut off and a flood from many spoofed addresses cannot grow memory.
+ * address is cut off and a flood from many spoofed addresses cannot grow memory. Used for mDNS
+ * packets (src/discovery/) and join attempts (src/cluster/join-server.ts).
  */
 export interface RateLimitOptions {
   /** Sustained packets per second per source. */
@@ -35,6 +36,23 @@ export class SourceRateLimiter {
 
   /** Take one token for `source`; false (and counted) when the source is over its rate. */
   allow(source: string): boolean {
+    const b = this.#refilled(source);
+    if (b.tokens < 1) {
+      this.dropped++;
+      return false;
+    }
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** How long until `source` has a token again (0 when it has one now); takes none. */
+  waitMs(source: string): number {
+    const b = this.#refilled(source);
+    return b.tokens >= 1 ? 0 : Math.ceil(((1 - b.tokens) / this.#opts.ratePerSecond) * 1000);
+  }
+
+  /** The source's bucket, refilled up to now and moved to the most recently seen end. */
+  #refilled(source: string): Bucket {
     const t = this.#now();
     let b = this.#buckets.get(source);
     if (b) {
@@ -49,11 +67,6 @@ export class SourceRateLimiter {
       }
     }
     this.#buckets.set(source, b);
-    if (b.tokens < 1) {
-      this.dropped++;
-      return false;
-    }
-    b.tokens -= 1;
-    return true;
+    return b;
   }
 }
