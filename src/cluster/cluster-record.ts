@@ -14,7 +14,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NucmeshError, type ValidationIssue, ValidationError } from '../errors.js';
 import { readJsonFile, writeJsonFile } from '../node/state-file.js';
-import { CLUSTER_ID } from '../node/wire.js';
+import { CLUSTER_ID, NODE_ID } from '../node/wire.js';
 import type { JoinSecret } from './ports.js';
 
 export interface ClusterRecord {
@@ -99,6 +99,8 @@ export async function readJoinSecret(dataDir: string): Promise<JoinSecret | unde
   if (typeof doc.serverUrl !== 'string' || !doc.serverUrl.startsWith('https://'))
     issues.push({ path: '/serverUrl', message: 'expected an https:// URL' });
   if (typeof doc.token !== 'string' || doc.token === '') issues.push({ path: '/token', message: 'expected a token' });
+  if (typeof doc.grantedBy !== 'string' || !NODE_ID.test(doc.grantedBy))
+    issues.push({ path: '/grantedBy', message: 'expected a node ID' });
   check(joinSecretFile(dataDir), issues);
   return doc as JoinSecret;
 }

@@ -41,6 +41,8 @@ export interface JoinSecret {
   role: 'server' | 'agent';
   serverUrl: string;
   token: string;
+  /** The node that granted the role: the cluster's registrar (its seed), whom servers refer joiners to. */
+  grantedBy: string;
 }
 
 /** How a join request went: granted, or what to do next. */

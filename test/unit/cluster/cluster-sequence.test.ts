@@ -16,7 +16,13 @@ import { createLogger } from '../../../src/log.js';
 import { newFleetConfig } from '../../../src/config/fleet.js';
 import { clusterSteps } from '../../../src/cluster/cluster-sequence.js';
 import type { ClusterContext } from '../../../src/cluster/cluster-context.js';
-import { joinSecretFile, readClusterRecord, rejoinFile, seedTokensFile } from '../../../src/cluster/cluster-record.js';
+import {
+  joinSecretFile,
+  readClusterRecord,
+  readJoinSecret,
+  rejoinFile,
+  seedTokensFile,
+} from '../../../src/cluster/cluster-record.js';
 import type {
   ClusterPeer,
   ClusterRole,
@@ -85,7 +91,10 @@ function context(dataDir: string, w: World, lines: string[]): ClusterContext {
         (w.asked ??= []).push(peer.nodeId);
         const next = w.joinAnswers?.shift();
         if (next) return next;
-        return { kind: 'granted', secret: { role: 'agent', serverUrl: `https://${peer.address}:6443`, token: TOKEN } };
+        return {
+          kind: 'granted',
+          secret: { role: 'agent', serverUrl: `https://${peer.address}:6443`, token: TOKEN, grantedBy: peer.nodeId },
+        };
       },
     },
     k3s: {
@@ -151,6 +160,7 @@ test('a joiner asks a server of the cluster, keeps the answer 0600 and ends with
   const ctx = await run(dir, w, lines);
   assert.deepEqual(ctx.state.current, { state: 'agent', clusterId: 'lab-c1' });
   assert.deepEqual(w.configured[0], { role: 'agent', serverUrl: 'https://10.0.0.9:6443', token: TOKEN });
+  assert.equal((await readJoinSecret(dir))?.grantedBy, 's1');
   assert.equal((await stat(joinSecretFile(dir))).mode & 0o777, 0o600);
   assert.ok(lines.length > 0);
   assert.ok(!lines.join('\n').includes('s3cr3t'), 'the token is never logged');
