@@ -26,7 +26,8 @@ export const ERROR_CATALOGUE = {
     'Discovery is not running yet (no fleet config, or still starting), or the node is no cluster server yet: ' +
     'the peer or join routes cannot answer.',
   E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
-  E_K3S_MISSING: 'The k3s executable is not installed (an image built without k3s): the node stays visible, without a cluster.',
+  E_K3S_MISSING:
+    'The k3s executable is not installed (an image built without k3s): the node stays visible, without a cluster.',
   E_JOIN_REFUSED:
     'A join request was refused: wrong fleet key, unknown fleet, an unknown, reused or expired challenge or a ' +
     'bad proof (one code for all, so the answer does not say which check failed).',
@@ -35,6 +36,8 @@ export const ERROR_CATALOGUE = {
     'The server cannot take joiners now: its k3s tokens are not readable or not in the full K10 form ' +
     '(with the CA hash), or its join ledger cannot be written.',
   E_JOIN_FAILED: 'Joining through a server peer failed; the reason (refused, wait, bad server proof, …) is in data.',
+  E_CLUSTER_GONE:
+    'The cluster this node set out to join vanished before it was up (its seed died): the node decides again.',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

@@ -11,6 +11,7 @@
  * The secrets (the seed's tokens, a joiner's token) are in their own 0600 files, never here.
  */
 import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { NucmeshError, type ValidationIssue, ValidationError } from '../errors.js';
 import { readJsonFile, writeJsonFile } from '../node/state-file.js';
@@ -70,6 +71,10 @@ export function writeClusterRecord(dataDir: string, r: ClusterRecord): Promise<v
   return writeJsonFile(clusterRecordFile(dataDir), r);
 }
 
+export function removeClusterRecord(dataDir: string): Promise<void> {
+  return rm(clusterRecordFile(dataDir), { force: true });
+}
+
 export async function readRejoin(dataDir: string): Promise<RejoinRequest | undefined> {
   const doc = await readJsonFile<Record<string, unknown>>(rejoinFile(dataDir));
   if (doc === undefined) return undefined;
@@ -103,6 +108,10 @@ export async function readJoinSecret(dataDir: string): Promise<JoinSecret | unde
     issues.push({ path: '/grantedBy', message: 'expected a node ID' });
   check(joinSecretFile(dataDir), issues);
   return doc as JoinSecret;
+}
+
+export function removeJoinSecret(dataDir: string): Promise<void> {
+  return rm(joinSecretFile(dataDir), { force: true });
 }
 
 export function writeJoinSecret(dataDir: string, s: JoinSecret): Promise<void> {

@@ -17,6 +17,8 @@ export interface ClusterPeer {
   address: string;
   apiPort: number;
   k3sPort?: number;
+  /** The node the peer supports as seed while the election runs. */
+  supports?: string;
 }
 
 export interface ClusterNetwork {
@@ -24,16 +26,24 @@ export interface ClusterNetwork {
   peers(): readonly ClusterPeer[];
 }
 
-/** What the seed election settled on: final once returned. */
-export type Formation = { kind: 'seed' } | { kind: 'join'; clusterId: string; via: readonly string[] };
+/** What the seed election settled on. A seed is final; a join holds until the node is a member. */
+export type Formation =
+  { kind: 'seed'; clusterId: string } | { kind: 'join'; clusterId: string; via: readonly string[] };
 
 export interface ElectionPort {
   /**
-   * Runs the election until it is settled. `committed` is true when this node had already
-   * decided to seed before a restart: the election then keeps that decision unless a cluster is
-   * visible (join before seed).
+   * Runs the election until it is settled. With `committed`, this node had decided to seed
+   * `clusterId` before a restart: the election keeps that unless another cluster is in sight
+   * (join before seed).
    */
-  settle(committed: boolean, signal: AbortSignal): Promise<Formation>;
+  settle(known: { committed: boolean; clusterId: string }, signal: AbortSignal): Promise<Formation>;
+  /**
+   * The cluster we set out to join vanished before it was up (its seed died during start-k3s,
+   * nobody of it is in sight): the joiner takes part in the election again.
+   */
+  revoked(clusterId: string): boolean;
+  /** The node is a member: the election stops. */
+  done(): void;
 }
 
 /** What a joiner receives from a server of the cluster (the token is a secret). */

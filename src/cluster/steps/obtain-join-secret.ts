@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineStep } from '../../node/steps.js';
 import type { ClusterContext } from '../cluster-context.js';
-import { readJoinSecret, writeJoinSecret } from '../cluster-record.js';
+import { NucmeshError } from '../../errors.js';
+import { readJoinSecret, removeClusterRecord, writeJoinSecret } from '../cluster-record.js';
 import { serversOf } from '../cluster-view.js';
 import type { ClusterPeer } from '../ports.js';
 
@@ -29,6 +30,14 @@ export const obtainJoinSecretStep = defineStep<ClusterContext>()({
     let first: string | undefined;
     for (let round = 0; ; round++) {
       ctx.signal.throwIfAborted();
+      if (ctx.election.revoked(clusterId)) {
+        await removeClusterRecord(ctx.dataDir);
+        throw new NucmeshError(
+          'E_CLUSTER_GONE',
+          `cluster ${clusterId} is gone before it was up (its seed died); deciding again`,
+          { data: { clusterId } },
+        );
+      }
       const servers = inAskingOrder(serversOf(ctx.net.peers(), clusterId), first);
       const notes: string[] = [];
       let pause: number = PAUSES_MS[Math.min(round, PAUSES_MS.length - 1)] ?? 10_000;

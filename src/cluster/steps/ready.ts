@@ -18,6 +18,7 @@ export const readyStep = defineStep<ClusterContext>()({
     if (ctx.role === 'agent') ctx.state.set({ state: 'agent', clusterId });
     else ctx.state.set({ state: 'server', clusterId, k3sPort: K3S_API_PORT });
     ctx.log.info({ clusterId, role: ctx.role }, `ready: ${ctx.role} of cluster ${clusterId}`);
+    ctx.election.done();
     ctx.onReady?.(ctx.role, clusterId);
     return {};
   },

@@ -18,6 +18,7 @@ import { clusterSteps } from '../../../src/cluster/cluster-sequence.js';
 import type { ClusterContext } from '../../../src/cluster/cluster-context.js';
 import {
   joinSecretFile,
+  newClusterId,
   readClusterRecord,
   readJoinSecret,
   rejoinFile,
@@ -47,12 +48,14 @@ interface World {
   joinAnswers?: JoinAnswer[];
   /** Peers asked for a join, in order. */
   asked?: string[];
+  /** The cluster the election says is gone. */
+  revoked?: string;
 }
 
 function world(over: Partial<World> = {}): World {
   return {
     peers: [],
-    formation: { kind: 'seed' },
+    formation: { kind: 'seed', clusterId: '' },
     k3sInstalled: true,
     calls: [],
     settled: [],
@@ -79,11 +82,14 @@ function context(dataDir: string, w: World, lines: string[]): ClusterContext {
     state: new NodeState({ state: 'forming', clusterId: '' }),
     net: { peers: () => w.peers },
     election: {
-      async settle(committed) {
+      async settle(known) {
         step('settle');
-        w.settled.push(committed);
-        return w.formation;
+        w.settled.push(known.committed);
+        if (w.formation.kind === 'join') return w.formation;
+        return { kind: 'seed', clusterId: known.committed ? known.clusterId : newClusterId('lab') };
       },
+      revoked: (clusterId) => w.revoked === clusterId,
+      done: () => w.calls.push('done'),
     },
     join: {
       async request(peer): Promise<JoinAnswer> {
@@ -148,7 +154,7 @@ test('a seed makes its cluster and tokens, starts k3s as seed and ends as server
   assert.equal(record?.everReady, true);
   assert.match(record?.clusterId ?? '', /^lab-[0-9a-f]{8}$/);
   assert.deepEqual(ctx.state.current, { state: 'server', clusterId: record?.clusterId, k3sPort: 6443 });
-  assert.deepEqual(w.calls, ['settle', 'configure', 'start:seed', 'waitReady', 'labels']);
+  assert.deepEqual(w.calls, ['settle', 'configure', 'start:seed', 'waitReady', 'labels', 'done']);
   assert.equal(w.configured[0]?.role, 'seed');
   assert.equal((await stat(seedTokensFile(dir))).mode & 0o777, 0o600);
 });
@@ -196,7 +202,7 @@ test('a joiner that crashed after its join does not ask again and keeps its role
   w.crashAt = undefined;
   await run(dir, w);
   assert.equal(w.calls.filter((c) => c === 'join').length, 1);
-  assert.equal(w.settled.length, 1, 'a decided joiner is not elected again');
+  assert.equal((await readClusterRecord(dir))?.clusterId, 'lab-c1');
 });
 
 test('a seed that never got Ready gives way to a cluster that formed meanwhile: its k3s state is wiped', async () => {
@@ -251,4 +257,18 @@ test('a joiner told to wait asks again; told to ask the registrar, it asks that 
   // s1 names s3 as registrar; s3 says wait; then s3 is down, s1 grants.
   assert.deepEqual(w.asked, ['s1', 's3', 's3', 's1']);
   assert.equal(ctx.state.current.state, 'agent');
+});
+
+test('a joiner whose cluster vanished before it was up forgets it and takes part in the election again', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nm-cl-'));
+  const w = world({ formation: { kind: 'join', clusterId: 'lab-dead', via: ['s9'] }, revoked: 'lab-dead' });
+  await assert.rejects(
+    run(dir, w),
+    (err: Error & { cause?: { code?: string } }) => err.cause?.code === 'E_CLUSTER_GONE',
+  );
+  assert.equal(await readClusterRecord(dir), undefined);
+  Object.assign(w, { formation: { kind: 'seed', clusterId: '' }, revoked: undefined });
+  const ctx = await run(dir, w);
+  assert.equal(ctx.state.current.state, 'server');
+  assert.deepEqual(w.settled, [false, false]);
 });
