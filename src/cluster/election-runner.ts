@@ -8,8 +8,9 @@
  *   flapping peer neither loses nor gains anyone's support;
  * - the outcome: `seed` is final (commit it to disk before acting on it); `join` becomes final
  *   with `joined()` (our k3s is up in that cluster). Until then a join is `revoked` when every
- *   server and agent of that cluster has been out of view for the grace time and nobody of it is
- *   up (the seed died before its cluster came up): the node takes part in the election again;
+ *   server, agent and seed of that cluster has been out of view for the grace time and then
+ *   REVOKE_AFTER_MS more (the seed died before its cluster came up): the node takes part in the
+ *   election again;
  * - `conflict`, once seen, stays (with the latest size of each cluster): only a person resolves it.
  */
 import type { NodeStateName } from '../node/node-state.js';
@@ -17,6 +18,11 @@ import { bySize, decide, type ClusterSize, type Decision, type ElectionConfig, t
 
 /** A peer gone from the peer table is kept in view (as `lost`) this long: longer than a flap. */
 export const LOST_GRACE_MS = 10_000;
+/**
+ * A join is given up when nothing of its cluster has been up in view for this long after the lost
+ * grace (the seed died before its cluster came up). Longer than the flaps seen in a loaded lab.
+ */
+export const REVOKE_AFTER_MS = 15_000;
 /** While the election runs, the advert is sent again this often (ciao sends an update once). */
 export const ELECTION_REANNOUNCE_MS = 2000;
 
@@ -43,12 +49,14 @@ export interface ElectionRunnerOptions {
   newClusterId(): string;
   onOutcome?(outcome: ElectionOutcome): void;
   lostGraceMs?: number;
+  revokeAfterMs?: number;
 }
 
 export class ElectionRunner {
   readonly #o: ElectionRunnerOptions;
   readonly #startedAt: number;
   readonly #graceMs: number;
+  #snapshot: readonly ElectionPeer[] | undefined;
   #seen = new Map<string, ElectionPeer>();
   readonly #lost = new Map<string, { peer: ElectionPeer; since: number }>();
   #backedSince: number | undefined;
@@ -56,6 +64,8 @@ export class ElectionRunner {
   #committed: boolean;
   /** The cluster we decided to join, until joined() or revoked. */
   #joining: string | undefined;
+  /** Since when the cluster we are joining has shown no member up. */
+  #notUpSince: number | undefined;
   #conflict: Map<string, number> | undefined;
   #decision: Decision;
 
@@ -117,13 +127,22 @@ export class ElectionRunner {
     return this.#decision;
   }
 
-  /** Peers that left the table since the last tick become lost; lost ones expire after the grace. */
+  /**
+   * Peers that left the table since the last tick become lost; lost ones expire after the grace.
+   * A snapshot that is the same array as last time (the caller caches it until the table changes)
+   * is not looked through again.
+   */
   #track(t: number): void {
-    const now = new Map<string, ElectionPeer>();
-    for (const p of this.#o.peers()) if (p.nodeId !== this.#o.self.nodeId) now.set(p.nodeId, { ...p });
-    for (const [id, p] of this.#seen) if (!now.has(id)) this.#lost.set(id, { peer: { ...p, lost: true }, since: t });
-    for (const [id, l] of this.#lost) if (now.has(id) || t - l.since >= this.#graceMs) this.#lost.delete(id);
-    this.#seen = now;
+    const snapshot = this.#o.peers();
+    if (snapshot !== this.#snapshot) {
+      this.#snapshot = snapshot;
+      const now = new Map<string, ElectionPeer>();
+      for (const p of snapshot) if (p.nodeId !== this.#o.self.nodeId) now.set(p.nodeId, p);
+      for (const [id, p] of this.#seen) if (!now.has(id)) this.#lost.set(id, { peer: { ...p, lost: true }, since: t });
+      for (const id of now.keys()) this.#lost.delete(id);
+      this.#seen = now;
+    }
+    for (const [id, l] of this.#lost) if (t - l.since >= this.#graceMs) this.#lost.delete(id);
   }
 
   #emit(outcome: ElectionOutcome): void {
@@ -142,16 +161,23 @@ export class ElectionRunner {
     }
     if (this.final) return;
     if (d.kind === 'join') {
+      this.#notUpSince = undefined;
       if (this.#joining === d.clusterId) return;
       this.#joining = d.clusterId;
       return this.#emit({ kind: 'join', clusterId: d.clusterId, via: d.via });
     }
-    // A cluster with an agent but no server in view is still there; anything else means ours is gone.
-    if (this.#joining !== undefined && !(d.kind === 'wait' && d.reason === 'no-server')) {
-      const clusterId = this.#joining;
-      this.#joining = undefined;
-      this.#emit({ kind: 'revoked', clusterId });
+    if (this.#joining === undefined) return;
+    // A cluster with an agent but no server in view is still there; anything else may mean ours is gone.
+    if (d.kind === 'wait' && d.reason === 'no-server') {
+      this.#notUpSince = undefined;
+      return;
     }
+    this.#notUpSince ??= t;
+    if (t - this.#notUpSince < (this.#o.revokeAfterMs ?? REVOKE_AFTER_MS)) return;
+    const clusterId = this.#joining;
+    this.#joining = undefined;
+    this.#notUpSince = undefined;
+    this.#emit({ kind: 'revoked', clusterId });
   }
 
   #latchConflict(d: Decision): void {

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ElectionPeer } from '../../../src/cluster/election.js';
-import { ElectionRunner, type ElectionOutcome } from '../../../src/cluster/election-runner.js';
+import {
+  ElectionRunner,
+  LOST_GRACE_MS,
+  REVOKE_AFTER_MS,
+  type ElectionOutcome,
+} from '../../../src/cluster/election-runner.js';
 
 const config = { preferredServers: [], formingSeconds: 5, claimHoldSeconds: 4, servers: 3 };
 
@@ -76,10 +81,11 @@ test('a join is revoked when its cluster never comes up, and becomes final with 
   h.run(250);
   assert.deepEqual(h.outcomes, [{ kind: 'join', clusterId: 'k1', via: ['s'] }]);
   assert.deepEqual(h.runner.advert(), { state: 'joining', clusterId: 'k1' });
-  // The seed dies: lost, still joined through for the grace time, then the join is given up.
+  // The seed dies: lost, still joined through for the grace time, then REVOKE_AFTER_MS more.
   h.set([{ nodeId: 'j', state: 'joining', clusterId: 'k1' }]);
-  h.run(9750);
+  h.run(LOST_GRACE_MS + REVOKE_AFTER_MS - 250);
   assert.equal(h.outcomes.length, 1);
+  assert.deepEqual(h.runner.advert(), { state: 'joining', clusterId: 'k1' });
   h.run(500);
   assert.deepEqual(h.outcomes[1], { kind: 'revoked', clusterId: 'k1' });
   assert.deepEqual(h.runner.advert(), { state: 'forming', clusterId: '' });
