@@ -24,6 +24,12 @@ const DnsLabel = Type.String({
   description: 'a DNS label: lower-case letters, digits and -, 1 to 63 characters',
 });
 
+/** A node ID as nodes advertise it (src/node/wire.ts NODE_ID). */
+const NodeIdSchema = Type.String({
+  pattern: '^[0-9a-z][0-9a-z-]{0,62}$',
+  description: 'a node ID: lower-case letters, digits and -, at most 63 characters',
+});
+
 export const ApiConfigSchema = Type.Object(
   {
     port: Type.Integer({ minimum: 1, maximum: 65535, default: 8443 }),
@@ -47,8 +53,10 @@ export const DiscoveryConfigSchema = Type.Object(
     peerTimeoutSeconds: Type.Number({ minimum: 1, maximum: 600, default: 10 }),
     /** How often the peers the election depends on are checked for liveness. */
     heartbeatSeconds: Type.Number({ minimum: 0.5, maximum: 300, default: 3 }),
-    /** How long a fresh node listens for peers before it takes part in the seeding decision. */
-    formingSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 20 }),
+    /** How long a fresh node listens for peers before it may claim to be the seed (src/cluster/election.ts). */
+    formingSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 5 }),
+    /** How long a seed claim must be backed by every visible peer before the claimant seeds. */
+    claimHoldSeconds: Type.Number({ minimum: 1, maximum: 600, default: 4 }),
   },
   { additionalProperties: false },
 );
@@ -88,6 +96,10 @@ export const FleetConfigSchema = Type.Object(
     key: FleetKeySchema,
     /** Control-plane (etcd) servers the cluster grows to: odd, for quorum. */
     servers: Type.Integer({ minimum: 1, maximum: 9, default: 3 }),
+    /** Node IDs ranked first, in this order, in the seed election (then every other node by node ID). */
+    preferredServers: Type.Array(NodeIdSchema, { default: [], maxItems: 64, uniqueItems: true }),
+    /** Fleet size: with it, nothing seeds before a majority (floor(N/2)+1) of the nodes is visible. */
+    expectedNodes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
     api: ApiConfigSchema,
     discovery: Type.Object(DiscoveryConfigSchema.properties, { additionalProperties: false, default: {} }),
     k3s: Type.Object(K3sConfigSchema.properties, { additionalProperties: false, default: {} }),

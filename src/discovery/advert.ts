@@ -3,7 +3,9 @@
  * and validation that names the bad field. Pure functions; no I/O.
  *
  * TXT keys: v (protocol), id (node ID), fl (fleet ID), st (state), cl (cluster ID, may be
- * empty), kp (k3s API port, servers only), g (generation), sig (HMAC, see signature.ts).
+ * empty), kp (k3s API port, servers only), g (generation), sup (the node ID this node supports
+ * as seed while the seed election runs; optional, so adverts without it stay valid), sig (HMAC,
+ * see signature.ts). Every field but sig is signed.
  */
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { isNodeState, type NodeStateName } from '../node/node-state.js';
@@ -18,6 +20,8 @@ export interface AdvertFields {
   clusterId: string;
   k3sPort?: number;
   generation: number;
+  /** Node ID of the seed candidate this node supports (src/cluster/election.ts). */
+  supports?: string;
 }
 
 export interface SignedAdvert extends AdvertFields {
@@ -36,6 +40,7 @@ export function advertToTxt(a: AdvertFields & { signature?: string }): Record<st
     g: String(a.generation),
   };
   if (a.k3sPort !== undefined) txt['kp'] = String(a.k3sPort);
+  if (a.supports !== undefined) txt['sup'] = a.supports;
   if (a.signature !== undefined) txt['sig'] = a.signature;
   return txt;
 }
@@ -87,10 +92,13 @@ export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
   const g = need(txt, 'g', issues);
   const sig = need(txt, 'sig', issues);
   const kp = txt['kp'];
+  const sup = txt['sup'];
   if (v !== undefined && v !== String(PROTOCOL_VERSION))
     issues.push({ path: '/txt/v', message: `expected protocol version ${PROTOCOL_VERSION}, got '${v.slice(0, 16)}'` });
   if (id !== undefined && !NODE_ID.test(id))
     issues.push({ path: '/txt/id', message: 'expected a node ID (lowercase letters, digits, dashes; at most 63)' });
+  if (sup !== undefined && !NODE_ID.test(sup))
+    issues.push({ path: '/txt/sup', message: 'expected the node ID of a seed candidate' });
   if (fl !== undefined && !FLEET_ID.test(fl))
     issues.push({ path: '/txt/fl', message: 'expected a fleet ID (16 hex digits)' });
   if (st !== undefined && !isNodeState(st))
@@ -121,6 +129,7 @@ export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
     signature: sig as string,
   };
   if (k3sPort !== undefined) advert.k3sPort = k3sPort;
+  if (sup !== undefined) advert.supports = sup;
   return advert;
 }
 

@@ -98,6 +98,14 @@ export class Advertiser {
     for (const pub of this.#published.values()) pub.service.updateTxt(this.#txt(pub.name));
   }
 
+  /**
+   * Send the current TXT record again, unchanged. ciao sends a TXT update once; while the seed
+   * election runs, a lost update would leave peers with a stale view, so the agent repeats it.
+   */
+  reannounce(): void {
+    for (const pub of this.#published.values()) pub.service.updateTxt(this.#txt(pub.name));
+  }
+
   /** Goodbyes on every interface, then close the responders. */
   async stop(): Promise<void> {
     await Promise.all([...this.#published.keys()].map((n) => this.removeInterface(n)));

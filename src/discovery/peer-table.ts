@@ -15,6 +15,8 @@ export interface Peer {
   state: NodeStateName;
   clusterId: string;
   k3sPort?: number;
+  /** The seed candidate it supports while the seed election runs. */
+  supports?: string;
   generation: number;
   /** API port (the SRV port). */
   port: number;
@@ -160,6 +162,7 @@ export class PeerTable extends EventEmitter<PeerEvents> {
       lastSeen: this.#opts.now(),
       serviceKey: svc.key,
       ...(a.k3sPort !== undefined ? { k3sPort: a.k3sPort } : {}),
+      ...(a.supports !== undefined ? { supports: a.supports } : {}),
     };
     const prev = this.#peers.get(a.nodeId);
     if (!prev) {

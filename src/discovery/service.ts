@@ -65,6 +65,7 @@ function fieldsFrom(opts: DiscoveryOptions, s: Readonly<NodeStateSnapshot>, gene
     generation,
   };
   if (s.k3sPort !== undefined) f.k3sPort = s.k3sPort;
+  if (s.supports !== undefined) f.supports = s.supports;
   return f;
 }
 

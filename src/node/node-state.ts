@@ -11,6 +11,7 @@ export const NODE_STATES = [
   'no-fleet-config',
   'bad-fleet-config',
   'forming',
+  'claiming',
   'seeding',
   'joining',
   'server',
@@ -18,6 +19,7 @@ export const NODE_STATES = [
   'conflict',
   'k3s-missing',
   'failed',
+  'conflict',
 ] as const;
 export type NodeStateName = (typeof NODE_STATES)[number];
 
@@ -39,6 +41,8 @@ export interface NodeStateSnapshot {
   clusterId: string;
   /** k3s API port when this node is a server. */
   k3sPort?: number;
+  /** The node this one supports as seed while the seed election runs (src/cluster/election.ts). */
+  supports?: string;
   /**
    * Why the node is in this state and what to do, for people (banner, health route):
    * set with the blocked states, e.g. which fleet config field is wrong.
@@ -48,9 +52,9 @@ export interface NodeStateSnapshot {
   step?: string;
 }
 
-/** Two snapshots advertise the same thing (state, cluster, k3s port): what peers see. */
+/** Two snapshots advertise the same thing (state, cluster, k3s port, supported seed): what peers see. */
 export function sameAdvertised(a: Readonly<NodeStateSnapshot>, b: Readonly<NodeStateSnapshot>): boolean {
-  return a.state === b.state && a.clusterId === b.clusterId && a.k3sPort === b.k3sPort;
+  return a.state === b.state && a.clusterId === b.clusterId && a.k3sPort === b.k3sPort && a.supports === b.supports;
 }
 
 export class NodeState extends EventEmitter<{ change: [NodeStateSnapshot, NodeStateSnapshot] }> {
@@ -66,20 +70,22 @@ export class NodeState extends EventEmitter<{ change: [NodeStateSnapshot, NodeSt
   }
 
   /**
-   * Change the state (and optionally cluster, k3s port, detail, step); emits `change` only
-   * when something differs. A detail and a step belong to the change they were given with:
-   * a change without one clears it.
+   * Change the state (and optionally cluster, k3s port, supported seed, detail, step); emits
+   * `change` only when something differs. A detail, a step and a supported seed belong to the
+   * change they were given with: a change without one clears it.
    */
   set(next: Partial<NodeStateSnapshot> & { state: NodeStateName }): void {
     const merged: NodeStateSnapshot = { ...this.#current, ...next };
     if (merged.state !== 'server') delete merged.k3sPort;
     if (next.detail === undefined) delete merged.detail;
     if (next.step === undefined) delete merged.step;
+    if (next.supports === undefined) delete merged.supports;
     const prev = this.#current;
     if (
       prev.state === merged.state &&
       prev.clusterId === merged.clusterId &&
       prev.k3sPort === merged.k3sPort &&
+      prev.supports === merged.supports &&
       prev.detail === merged.detail &&
       prev.step === merged.step
     )

@@ -55,6 +55,7 @@ test('each bad TXT field is reported by name', () => {
     [{ ...good, g: '01' }, '/txt/g'],
     [{ ...good, sig: 'short' }, '/txt/sig'],
     [{ ...good, kp: '70000' }, '/txt/kp'],
+    [{ ...good, sup: 'Not-A-Node' }, '/txt/sup'],
   ];
   for (const [txt, path] of cases) {
     assert.throws(
@@ -102,6 +103,7 @@ test('the signature covers every field and the instance name, and needs the key'
     { nodeId: 'zz' },
     { fleetId: 'fedcba9876543210' },
     { k3sPort: 6443 },
+    { supports: 'a1b2c3' },
   ]) {
     assert.equal(verifyAdvert(key, 'nuc-1', { ...fields, ...changed }, sig), false, JSON.stringify(changed));
   }
@@ -117,4 +119,18 @@ test('the signature covers every field and the instance name, and needs the key'
 test('the signature of a known advert under a known key (the wire format nodes of any version share)', () => {
   const key = Buffer.from('BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=', 'base64');
   assert.equal(signAdvert(key, 'nuc-1', fields), 'DEySJtQWIBrP5TyXa7dniCD-YljYY90y3IQ7ZzQWThU');
+});
+
+test('the supported seed (sup) round-trips, is signed, and leaves adverts without it as they were', () => {
+  const key = Buffer.from('BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=', 'base64');
+  const withSup: AdvertFields = { ...fields, supports: 'z9' };
+  const txt = advertToTxt({ ...withSup, signature: signAdvert(key, 'nuc-1', withSup) });
+  assert.equal(txt['sup'], 'z9');
+  const back = advertFromTxt(txt);
+  assert.equal(back.supports, 'z9');
+  assert.equal(verifyAdvert(key, 'nuc-1', back, back.signature), true);
+  assert.equal(verifyAdvert(key, 'nuc-1', { ...back, supports: 'z8' }, back.signature), false);
+  assert.ok(canonicalAdvert('nuc-1', withSup).includes('["sup","z9"]'), 'sup is in the signed bytes');
+  assert.equal(signAdvert(key, 'nuc-1', withSup), 'TH7Ieb_zVCl6vvDAbOwXhM2QGL4yq9Zc4pNRFFDXqww');
+  assert.equal('supports' in advertFromTxt(advertToTxt({ ...fields, signature: 'A'.repeat(43) })), false);
 });
