@@ -26,8 +26,6 @@ export const ERROR_CATALOGUE = {
     'Discovery is not running yet (no fleet config, or still starting), or the node is no cluster server yet: ' +
     'the peer or join routes cannot answer.',
   E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
-  E_K3S_MISSING:
-    'The k3s executable is not installed (an image built without k3s): the node stays visible, without a cluster.',
   E_JOIN_REFUSED:
     'A join request was refused: wrong fleet key, unknown fleet, an unknown, reused or expired challenge or a ' +
     'bad proof (one code for all, so the answer does not say which check failed).',
