@@ -19,7 +19,6 @@ export const NODE_STATES = [
   'conflict',
   'k3s-missing',
   'failed',
-  'conflict',
 ] as const;
 export type NodeStateName = (typeof NODE_STATES)[number];
 
