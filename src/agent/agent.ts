@@ -33,6 +33,9 @@ import { discoveryOptions, peerEndpoints } from './node-discovery.js';
 import { retryUntilDone } from './retry.js';
 import { createApiService } from './api-service.js';
 import { createEspWatch, liveAgentHost, type AgentHost } from './esp-watch.js';
+import { systemdNotifier, statusLine } from './systemd-notify.js';
+import { startClusterPart, type ClusterPart } from './cluster-part.js';
+import type { JoinServer } from '../cluster/join-server.js';
 
 export type { AgentHost } from './esp-watch.js';
 
@@ -57,7 +60,11 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   let config: Readonly<FleetConfig> | undefined;
   let discovery: DiscoveryService | undefined;
   let peers: PeerEndpoints | undefined;
+  let cluster: ClusterPart | undefined;
+  let joinServer: JoinServer | undefined;
   let stopping = false;
+  const notifier = systemdNotifier(process.env, log);
+  if (notifier) state.on('change', (s) => notifier.status(statusLine(s)));
 
   // ---- the API: up from the start (health route), on the fleet config's address once known
   const api = createApiService({
@@ -67,6 +74,7 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
       state: () => state.current,
       stopping: () => stopping,
       peers: () => peers,
+      join: () => joinServer,
       onInternalError: (err: unknown) => log.error({ err }, 'API: internal error'),
     },
     wanted: () => ({
@@ -197,8 +205,20 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     if (!d) return undefined;
     discovery = d;
     peers = peerEndpoints(d, fleetKeyBytes(cfg));
-    // Booted and visible: looking for peers until election (next issue) decides.
+    // Booted and visible: the cluster steps take it from here (election, join, k3s).
     state.set({ state: 'forming' });
+    cluster = startClusterPart({
+      options,
+      config: cfg,
+      identity,
+      inventory: ctx.inventory,
+      discovery: d,
+      state,
+      log,
+      signal,
+      notifier,
+      onJoinServer: (j) => (joinServer = j),
+    });
     return d;
   })();
   discovering.catch((err: unknown) => log.error({ err }, 'agent: unexpected failure'));
@@ -213,8 +233,9 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
       abort.abort();
       watch?.stop();
       await discovering.catch(() => undefined);
-      const [d, p] = [discovery, persistence];
+      const [d, p, c] = [discovery, persistence, cluster];
       const stops: [string, (() => Promise<void>) | undefined][] = [
+        ['cluster', c && (() => c.stop())],
         ['discovery', d && (() => d.stop())],
         ['API', () => api.close()],
         ['banner', stopBanner],

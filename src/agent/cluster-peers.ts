@@ -21,6 +21,7 @@ export function clusterNetwork(d: DiscoveryService): ClusterNetwork & { onChange
           apiPort: p.port,
         };
         if (p.k3sPort !== undefined) peer.k3sPort = p.k3sPort;
+        if (p.supports !== undefined) peer.supports = p.supports;
         out.push(peer);
       }
       return out;

@@ -14,6 +14,16 @@ export interface AgentOptions extends BootOptions {
   bannerTtys?: string[];
   /** How often a missing or invalid fleet config is looked at again (default 2 s). */
   fleetPollMs?: number;
+  /** How k3s runs: through its systemd units (the image) or as a supervised child (containers, tests). */
+  k3sMode?: 'systemd' | 'child';
+  /** The k3s executable (default /usr/local/bin/k3s). */
+  k3sBin?: string;
+  /** k3s' config file (default /etc/rancher/k3s/config.yaml); nucmesh's drop-in goes to `<file>.d/`. */
+  k3sConfig?: string;
+  /** k3s' data dir (default /var/lib/rancher/k3s). */
+  k3sDataDir?: string;
+  /** The admin kubeconfig k3s writes on servers (default /etc/rancher/k3s/k3s.yaml). */
+  k3sKubeconfig?: string;
 }
 
 export const DEFAULT_BANNER_TTYS = ['/dev/tty1', '/dev/ttyS0'];

@@ -9,6 +9,15 @@
  */
 import { execFile } from 'node:child_process';
 import type { Logger } from '../log.js';
+import type { NodeStateSnapshot } from '../node/node-state.js';
+
+/** The status text of a node state: `state (step)`, the cluster, and why when there is a reason. */
+export function statusLine(s: Readonly<NodeStateSnapshot>): string {
+  const step = s.step !== undefined ? ` (${s.step})` : '';
+  const cluster = s.clusterId !== '' ? ` in ${s.clusterId}` : '';
+  const why = s.detail !== undefined ? `: ${s.detail}` : '';
+  return `${s.state}${step}${cluster}${why}`;
+}
 
 export interface Notifier {
   status(text: string): void;

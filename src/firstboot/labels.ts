@@ -3,9 +3,9 @@
  * Discovery local-features file with the same facts. Every key and value obeys the
  * Kubernetes rules (name ≤ 63 chars of [A-Za-z0-9-_.], alphanumeric at both ends).
  */
+import { LABEL_PREFIX } from '../node/wire.js';
 import type { DiskTransport, Inventory } from './hardware/types.js';
 
-export const LABEL_PREFIX = 'nucmesh.io/';
 /** Where NFD's `local` source reads feature files. */
 export const NFD_FEATURES_FILE = '/etc/kubernetes/node-feature-discovery/features.d/nucmesh';
 

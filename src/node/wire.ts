@@ -15,3 +15,5 @@ export const CLUSTER_ID = /^[0-9a-z-]{0,64}$/;
 export const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 /** A whole number in decimal without leading zeros (generations, ports), at most 16 digits. */
 export const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+/** The Kubernetes label keys nucmesh owns on its nodes (hardware labels): it sets and removes only these. */
+export const LABEL_PREFIX = 'nucmesh.io/';

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createLogger } from '../../log.js';
 import { startAgent } from '../../agent/agent.js';
 import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, type AgentOptions } from '../../agent/options.js';
+import { UsageError } from '../../errors.js';
 import { intOption, parseOptions, write, type Command } from '../command.js';
 
 const help = `Usage: nucmesh agent [options]
@@ -9,8 +10,11 @@ const help = `Usage: nucmesh agent [options]
 Runs the node service in the foreground (the image's nucmesh.service runs this):
 detects the hardware, derives and persists the node identity, starts the local API
 and discovery (advertises this node on the LAN with mDNS/DNS-SD and keeps a table of
-verified peers; see 'nucmesh peers'), then keeps running until SIGTERM or SIGINT,
-which sends mDNS goodbyes. Boot progress is persisted in the data dir: a restart
+verified peers; see 'nucmesh peers'), then takes the node into its cluster: with its
+peers it decides to seed a new k3s cluster or join the one that exists (exactly one
+seed per fleet), obtains its role and token from a server of the cluster (proving the
+fleet key both ways), writes k3s' config drop-in, starts k3s and waits until the node
+is Ready. It keeps running until SIGTERM or SIGINT, which sends mDNS goodbyes. Boot progress is persisted in the data dir: a restart
 resumes, it never starts over. Logs are JSON lines on stdout (pretty on a TTY;
 NUCMESH_LOG_FORMAT=json|pretty and NUCMESH_LOG_LEVEL override).
 
@@ -35,6 +39,16 @@ Options:
                         the hostname from the node identity and draw the console
                         banner on NUCMESH_BANNER_TTYS (default /dev/tty1,/dev/ttyS0).
                         Never use it on a developer's machine.
+  --k3s-mode MODE       How k3s runs: systemd (default; the image: k3s.service or
+                        k3s-agent.service, which nucmesh enables and starts) or child
+                        (k3s as a child process nucmesh supervises: containers, tests)
+  --k3s-bin PATH        The k3s executable (default /usr/local/bin/k3s); without
+                        one the node stops at k3s-missing, discovery and API running
+  --k3s-config FILE     k3s' config file (default /etc/rancher/k3s/config.yaml);
+                        nucmesh writes only its drop-in, FILE.d/50-nucmesh.yaml
+  --k3s-data-dir DIR    k3s' data dir (default /var/lib/rancher/k3s)
+  --k3s-kubeconfig FILE The admin kubeconfig k3s writes on servers
+                        (default /etc/rancher/k3s/k3s.yaml)
   -h, --help            Show this help.
 `;
 
@@ -48,6 +62,11 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
       interface: { type: 'string', multiple: true },
       'api-port': { type: 'string' },
       'apply-host': { type: 'boolean' },
+      'k3s-mode': { type: 'string' },
+      'k3s-bin': { type: 'string' },
+      'k3s-config': { type: 'string' },
+      'k3s-data-dir': { type: 'string' },
+      'k3s-kubeconfig': { type: 'string' },
     },
     argv,
   );
@@ -60,6 +79,22 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
   if (values['fleet'] !== undefined) opts.fleetFile = values['fleet'] as string;
   if (values['hardware-from'] !== undefined) opts.hardwareFrom = values['hardware-from'] as string;
   if (apiPort !== undefined) opts.apiPort = apiPort;
+  const mode = values['k3s-mode'];
+  if (mode !== undefined) {
+    if (mode !== 'systemd' && mode !== 'child')
+      throw new UsageError(`nucmesh agent: --k3s-mode must be systemd or child, got '${String(mode)}'`);
+    opts.k3sMode = mode;
+  }
+  const paths = {
+    'k3s-bin': 'k3sBin',
+    'k3s-config': 'k3sConfig',
+    'k3s-data-dir': 'k3sDataDir',
+    'k3s-kubeconfig': 'k3sKubeconfig',
+  } as const;
+  for (const [flag, key] of Object.entries(paths)) {
+    const v = values[flag];
+    if (typeof v === 'string') opts[key] = v;
+  }
   if (values['apply-host'] === true) {
     opts.applyHost = true;
     const ttys = process.env['NUCMESH_BANNER_TTYS'];

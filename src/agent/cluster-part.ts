@@ -1,0 +1,119 @@
+/**
+ * The cluster part of a running node, put together: the k3s driver for the agent's k3s options,
+ * the ports the cluster steps act through (peers, election, join, k3s), the node's own k3s
+ * parameters (name, address on the discovery interface, hardware labels, certificate names),
+ * and, once the node is a server, the join server behind the API's /v1/join routes.
+ */
+import os from 'node:os';
+import type { Logger } from '../log.js';
+import type { FleetConfig } from '../config/fleet.js';
+import type { NodeState } from '../node/node-state.js';
+import type { DiscoveryService } from '../discovery/service.js';
+import { selectInterfaces } from '../discovery/interfaces.js';
+import type { Inventory } from '../firstboot/hardware/types.js';
+import type { NodeIdentity } from '../firstboot/identity.js';
+import { nodeLabels } from '../firstboot/labels.js';
+import { createK3sDriver } from '../cluster/k3s-driver.js';
+import { plainHttpPost } from '../cluster/json-post.js';
+import type { ClusterContext } from '../cluster/cluster-context.js';
+import type { JoinServer } from '../cluster/join-server.js';
+import type { K3sNodeParams } from '../cluster/ports.js';
+import { K3S_API_PORT } from '../cluster/steps/ready.js';
+import type { AgentOptions } from './options.js';
+import type { Notifier } from './systemd-notify.js';
+import { clusterNetwork } from './cluster-peers.js';
+import { electionPort } from './cluster-election.js';
+import { clusterJoinServer, joinPort } from './cluster-join.js';
+import { k3sPort } from './cluster-k3s.js';
+import { runCluster } from './cluster-run.js';
+
+export interface ClusterPartOptions {
+  options: AgentOptions;
+  config: Readonly<FleetConfig>;
+  identity: NodeIdentity;
+  inventory: Inventory | undefined;
+  discovery: DiscoveryService;
+  state: NodeState;
+  log: Logger;
+  signal: AbortSignal;
+  notifier: Notifier | undefined;
+  /** Given the join server once this node is a server of its cluster. */
+  onJoinServer(server: JoinServer): void;
+}
+
+export interface ClusterPart {
+  stop(): Promise<void>;
+}
+
+/** The IPv4 address of the first interface discovery uses: k3s' node-ip (no default route to pick one by). */
+export function nodeAddress(o: Pick<ClusterPartOptions, 'options' | 'config'>): string {
+  const wanted = o.options.interfaces.length > 0 ? o.options.interfaces : o.config.discovery.interfaces;
+  return selectInterfaces(os.networkInterfaces(), wanted)[0]?.ipv4 ?? '127.0.0.1';
+}
+
+export function startClusterPart(o: ClusterPartOptions): ClusterPart {
+  const { options, config, identity, log } = o;
+  const driver = createK3sDriver({
+    mode: options.k3sMode ?? 'systemd',
+    log,
+    ...(options.k3sBin !== undefined ? { bin: options.k3sBin } : {}),
+    ...(options.k3sConfig !== undefined ? { configFile: options.k3sConfig } : {}),
+    ...(options.k3sDataDir !== undefined ? { dataDir: options.k3sDataDir } : {}),
+    ...(options.k3sKubeconfig !== undefined ? { kubeconfig: options.k3sKubeconfig } : {}),
+  });
+  const net = clusterNetwork(o.discovery);
+  const nodeIp = nodeAddress(o);
+  const node: K3sNodeParams = {
+    nodeName: identity.hostname,
+    nodeIp,
+    labels: o.inventory ? nodeLabels(o.inventory) : {},
+    tlsSans: [nodeIp, identity.hostname, `${identity.hostname}.local`],
+  };
+  const ctx: ClusterContext = {
+    log,
+    dataDir: options.dataDir,
+    nodeId: identity.nodeId,
+    config,
+    state: o.state,
+    net,
+    election: electionPort({
+      config,
+      nodeId: identity.nodeId,
+      net,
+      onPeersChange: net.onChange,
+      state: o.state,
+      reannounce: () => o.discovery.advertiser.reannounce(),
+      log,
+    }),
+    join: joinPort({ config, nodeId: identity.nodeId, post: plainHttpPost() }),
+    k3s: k3sPort(driver, config),
+    node,
+    signal: o.signal,
+    onReady(role, clusterId) {
+      o.notifier?.ready(`${role} of cluster ${clusterId}`);
+      if (role === 'agent' || !ctx.record) return;
+      const registrar = ctx.record.formation === 'seed' ? 'self' : (ctx.secret?.grantedBy ?? 'self');
+      o.onJoinServer(
+        clusterJoinServer({
+          config,
+          nodeId: identity.nodeId,
+          dataDir: options.dataDir,
+          clusterId,
+          registrarNodeId: registrar,
+          serverUrl: `https://${nodeIp}:${K3S_API_PORT}`,
+          tokens: () => driver.tokens(),
+          net,
+          log,
+        }),
+      );
+    },
+  };
+  const run = runCluster(ctx, net.onChange, log, o.state);
+  return {
+    async stop() {
+      run.stop();
+      ctx.election.done();
+      await driver.close();
+    },
+  };
+}
