@@ -64,6 +64,7 @@ export async function joinServerFor(fleet: TestFleet, over: Partial<JoinServerOp
     fleetKey: fleet.key,
     fleetId: fleet.fleetId,
     nodeId: 'nuc-seed',
+    registrarNodeId: 'nuc-seed',
     dataDir,
     servers: 3,
     clusterId: 'lab-1',

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import {
   isRefusal,
   joinerProof,
@@ -12,7 +13,7 @@ import {
   type JoinRefusal,
 } from '../../../src/node/join-wire.js';
 import type { JoinServer } from '../../../src/cluster/join-server.js';
-import { askRegistrar } from '../../../src/cluster/join-registrar.js';
+import { joinLedgerFile } from '../../../src/cluster/join-registrar.js';
 import { joinServerFor, secretsOf, testFleet, type TestFleet } from '../../helpers/join.js';
 
 const SRC = '10.0.0.9';
@@ -172,11 +173,11 @@ test('a registrar that fails (its ledger cannot be read or written) makes the se
 
 test('a server that is not the registrar answers "ask the registrar", sealed', async () => {
   const fleet = testFleet();
-  const { server, dataDir } = await joinServerFor(fleet, { registrar: askRegistrar('nuc-seed') });
-  const b = await exchange(server, fleet, 'nuc-b');
-  assert.deepEqual(opened(fleet, b.p, b.answer), { decision: 'ask', registrarNodeId: 'nuc-seed' });
+  const { server, dataDir } = await joinServerFor(fleet, { nodeId: 'nuc-b', registrarNodeId: 'nuc-seed' });
+  const c = await exchange(server, fleet, 'nuc-c');
+  assert.deepEqual(opened(fleet, c.p, c.answer), { decision: 'ask', registrarNodeId: 'nuc-seed' });
   assert.equal(server.counters.ask, 1);
-  assert.ok(dataDir);
+  await assert.rejects(stat(joinLedgerFile(dataDir)), { code: 'ENOENT' }, 'no second ledger');
 });
 
 test('no log line holds the key or a token', async () => {
