@@ -56,6 +56,12 @@ test('the seed is slot 1; one server at a time; agents once the cluster has `ser
   );
 });
 
+test('with servers: 1 the seed stays the only server and every joiner is an agent', async () => {
+  const { reg } = await setup({ servers: 1 });
+  assert.deepEqual(await reg.assign('b'), { kind: 'agent' });
+  assert.deepEqual(await reg.assign('c'), { kind: 'agent' });
+});
+
 test('agents join in parallel while no server slot is open, and are never held back by a pending server', async () => {
   const { reg } = await setup({ servers: 2 });
   assert.deepEqual(await reg.assign('b'), { kind: 'server' });
