@@ -4,7 +4,7 @@
  * "server" without the key. Every answer and log line of the test is searched for the fleet key
  * (base64, base64url, hex) and the tokens.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
@@ -263,5 +263,6 @@ test('no answer, error or log line of this file holds the fleet key or a token',
     'the refusals were logged (at debug)',
   );
   for (const text of [...seen, ...lines]) for (const s of secrets) assert.equal(text.includes(s), false, text);
-  await Promise.all(servers.map((s) => s.close()));
 });
+
+after(() => Promise.all(servers.map((s) => s.close())));
