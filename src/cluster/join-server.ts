@@ -61,6 +61,10 @@ export interface JoinServerOptions {
   registrarNodeId: string;
   /** Replaces the registrar chosen by `registrarNodeId` (tests; a cluster-held registrar later). */
   registrar?: Registrar;
+  /** The ledger's release time of a pending server grant (default 10 min, join-registrar.ts). */
+  releaseAfterMs?: number;
+  /** What joiners told to wait for a server slot are told to wait for (default 10 s). */
+  waitMs?: number;
   challengeTtlMs?: number;
   /** Most challenges outstanding at once (the oldest is dropped). */
   maxChallenges?: number;
@@ -112,6 +116,8 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
       isServerReady: o.isServerReady,
       now,
       log: o.log,
+      ...(o.releaseAfterMs !== undefined ? { releaseAfterMs: o.releaseAfterMs } : {}),
+      ...(o.waitMs !== undefined ? { retryAfterMs: o.waitMs } : {}),
     });
   /** Outstanding challenges and when each expires; a Map keeps them oldest first. */
   const challenges = new Map<string, number>();
