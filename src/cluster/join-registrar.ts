@@ -21,7 +21,8 @@
  *
  * One registrar per cluster: every server has its own data dir, so two servers each keeping a
  * ledger could grant two slots at once. Only the seed keeps the ledger (createLedgerRegistrar);
- * every other server answers "ask the seed" (askRegistrar), and the joiner asks the seed. The
+ * every other server answers "ask the seed" (askRegistrar), sealed like every answer, and the
+ * joiner asks the seed (createJoinServer picks by its `registrarNodeId`). The
  * Registrar interface is what moves into the cluster later (a Lease or ConfigMap held by the
  * current registrar); until then a dead seed means no new servers or agents join (documented limit).
  */

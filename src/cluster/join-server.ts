@@ -26,7 +26,7 @@ import {
   type JoinRequest,
 } from '../node/join-wire.js';
 import { SourceRateLimiter, type RateLimitOptions } from '../node/rate-limit.js';
-import { createLedgerRegistrar, type Assignment, type Registrar } from './join-registrar.js';
+import { askRegistrar, createLedgerRegistrar, type Assignment, type Registrar } from './join-registrar.js';
 
 export interface JoinTokens {
   /** The full server token (`K10<CA hash>::server:…`, k3s `server/token`). */
@@ -53,8 +53,18 @@ export interface JoinServerOptions {
   /** Monotonic milliseconds (default performance.now). */
   now?: () => number;
   log: Logger;
-  /** Who grants server slots: by default this node, from `<dataDir>/join-ledger.json`. */
+  /**
+   * The node that grants server slots (the seed). When it is this node, the slots are kept in
+   * `<dataDir>/join-ledger.json` (createLedgerRegistrar); any other server sends joiners there.
+   * Required, so no server ever keeps a second ledger by default.
+   */
+  registrarNodeId: string;
+  /** Replaces the registrar chosen by `registrarNodeId` (tests; a cluster-held registrar later). */
   registrar?: Registrar;
+  /** The ledger's release time of a pending server grant (default 10 min, join-registrar.ts). */
+  releaseAfterMs?: number;
+  /** What joiners told to wait for a server slot are told to wait for (default 10 s). */
+  waitMs?: number;
   challengeTtlMs?: number;
   /** Most challenges outstanding at once (the oldest is dropped). */
   maxChallenges?: number;
@@ -98,6 +108,7 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
   const requests = new SourceRateLimiter(o.requests ?? DEFAULT_JOIN_REQUESTS, now);
   const registrar =
     o.registrar ??
+    (o.registrarNodeId !== o.nodeId ? askRegistrar(o.registrarNodeId) : undefined) ??
     createLedgerRegistrar({
       dataDir: o.dataDir,
       selfNodeId: o.nodeId,
@@ -105,6 +116,8 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
       isServerReady: o.isServerReady,
       now,
       log: o.log,
+      ...(o.releaseAfterMs !== undefined ? { releaseAfterMs: o.releaseAfterMs } : {}),
+      ...(o.waitMs !== undefined ? { retryAfterMs: o.waitMs } : {}),
     });
   /** Outstanding challenges and when each expires; a Map keeps them oldest first. */
   const challenges = new Map<string, number>();

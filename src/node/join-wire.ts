@@ -33,7 +33,9 @@
  *   and can change nothing: the joiner ends up in the real cluster or in none.
  * - Only whoever holds K can take part: every node of the fleet is trusted with the cluster's
  *   tokens (that is what the fleet key means); a device without K gets a refusal, and a joiner
- *   accepts nothing from a "server" without K.
+ *   accepts nothing from a "server" without K. A joiner's node ID is its own claim, trusted as
+ *   far as the key holder is (the same trust signed adverts carry).
+ * - Nothing here reads a clock: expiry is the server's own monotonic clock, freshness the nonce.
  * The decision inside is the role with the server URL and token, or "wait" (a server slot is
  * being filled), or "ask" (another server grants server slots); all three are authenticated, so
  * a rogue can neither hand out tokens nor make a joiner wait or look elsewhere.

@@ -89,6 +89,8 @@ function refuse(reply: FastifyReply, r: JoinRefusal): FastifyReply {
 }
 
 export const joinRoutes: FastifyPluginAsync<JoinRouteDeps> = async (app, deps) => {
+  // No API token: joiners have none; the exchange carries its own proof (the auth plugin reads this).
+  const config = { auth: 'none' as const };
   // Before the body is read: a limited source costs no parsing.
   app.addHook('onRequest', async (req, reply) => {
     const join = deps.join();
@@ -106,7 +108,7 @@ export const joinRoutes: FastifyPluginAsync<JoinRouteDeps> = async (app, deps) =
 
   app.post<{ Body: JoinChallengeRequest }>(
     '/v1/join/challenge',
-    { schema: { body: JoinChallengeRequest, response: { 200: JoinChallengeResponse, ...ERRORS } } },
+    { config, schema: { body: JoinChallengeRequest, response: { 200: JoinChallengeResponse, ...ERRORS } } },
     async (req, reply) => {
       const join = deps.join();
       if (!join) return reply.code(503).send(NOT_SERVING);
@@ -117,7 +119,7 @@ export const joinRoutes: FastifyPluginAsync<JoinRouteDeps> = async (app, deps) =
 
   app.post<{ Body: JoinRequest }>(
     '/v1/join',
-    { schema: { body: JoinRequest, response: { 200: JoinResponse, ...ERRORS } } },
+    { config, schema: { body: JoinRequest, response: { 200: JoinResponse, ...ERRORS } } },
     async (req, reply) => {
       const join = deps.join();
       if (!join) return reply.code(503).send(NOT_SERVING);
