@@ -80,6 +80,7 @@ export function clusterJoinServer(w: JoinServerWiring): JoinServer {
     tokens: w.tokens,
     isServerReady,
     log: w.log,
+    registrarNodeId: w.registrarNodeId === 'self' ? w.nodeId : w.registrarNodeId,
     ...(w.registrarNodeId === 'self'
       ? {}
       : {
