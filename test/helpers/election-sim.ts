@@ -17,6 +17,8 @@
  *   refutes with a new generation 1–8 s later; peers that miss that bring it back by a heartbeat
  *   8–20 s later.
  * - Partitions (from the start until `healAtMs`): nothing crosses between the two groups.
+ * - Deaf pairs (until `deafUntilMs`): from one node to another nothing gets through, the other
+ *   way it does (the kernel of a 50-node lab host dropped packets for lack of neighbour entries).
  * - Joins (the registrar model of issue 10): a joiner asks the best-ranked server in its
  *   decision's `via` every 2 s; a server answers `server` while the cluster has fewer than
  *   `servers` servers and no server join under way, `wait` while one is, else `agent`; k3s then
@@ -28,6 +30,7 @@ import {
   ELECTION_REANNOUNCE_MS,
   ElectionRunner,
   LOST_GRACE_MS,
+  REVOKE_AFTER_MS,
   type ElectionOutcome,
 } from '../../src/cluster/election-runner.js';
 import { advertToTxt, type AdvertFields } from '../../src/discovery/advert.js';
@@ -56,11 +59,20 @@ export interface SimParams {
   quorum: boolean;
   /** With quorum: two groups that cannot hear each other until then. */
   healAtMs?: number;
+  /** Share of directed node pairs where nothing gets through one way (a host dropping a peer's packets)… */
+  deafPairs?: number;
+  /** … until then. */
+  deafUntilMs?: number;
+  /** Length of preferredServers. */
   preferred: number;
+  /** preferredServers lists the late nodes (else some of the others). */
+  preferLateNodes?: boolean;
   formingSeconds: number;
   claimHoldSeconds: number;
   /** Stop this long after the reference time at the latest. */
   horizonMs?: number;
+  /** Run at least until then, even when every node has joined (to watch a healed partition). */
+  runUntilMs?: number;
 }
 
 export interface SimNodeResult {
@@ -189,7 +201,11 @@ export function simulateElection(params: SimParams): SimResult {
   const ids = new Set<string>();
   while (ids.size < params.nodes) ids.add(`n${Math.floor(random() * 0xffffff).toString(16)}`);
   const idList = [...ids];
-  const preferredServers = idList.slice(0, params.preferred).reverse();
+  const early = params.nodes - params.lateNodes;
+  // Ranked first: the first `preferred` nodes in reverse (not node ID order), or the late ones.
+  const preferredServers = params.preferLateNodes
+    ? idList.slice(early, early + params.preferred)
+    : idList.slice(0, params.preferred).reverse();
   const config: ElectionConfig = {
     preferredServers,
     formingSeconds: params.formingSeconds,
@@ -197,7 +213,6 @@ export function simulateElection(params: SimParams): SimResult {
     servers: params.servers,
     ...(params.quorum ? { expectedNodes: params.nodes } : {}),
   };
-  const early = params.nodes - params.lateNodes;
   const nodes: Node[] = idList.map((id, index) => ({
     id,
     index,
@@ -222,11 +237,17 @@ export function simulateElection(params: SimParams): SimResult {
   const clusters = new Map<string, Cluster>();
   const seeded: string[] = [];
   let crashesLeft = params.crashes;
-  let settledAt = Math.max(lastBootAt, params.healAtMs ?? 0);
+  // One-way deafness holds the election up (the deaf node's candidate lacks its support) until it ends.
+  let settledAt = Math.max(lastBootAt, params.healAtMs ?? 0, params.deafUntilMs ?? 0);
   let clusterSerial = 0;
 
+  const deaf = new Set<number>();
+  for (let i = 0; i < params.nodes * params.nodes; i++) if (random() < (params.deafPairs ?? 0)) deaf.add(i);
   const canHear = (from: Node, to: Node): boolean =>
-    to.alive && to.booted && (params.healAtMs === undefined || now >= params.healAtMs || from.group === to.group);
+    to.alive &&
+    to.booted &&
+    (params.healAtMs === undefined || now >= params.healAtMs || from.group === to.group) &&
+    (now >= (params.deafUntilMs ?? 0) || !deaf.has(from.index * params.nodes + to.index));
   const packet = (from: Node, to: Node, fn: () => void): void => {
     if (random() < params.loss) return;
     at(now + between(1, 20), () => {
@@ -238,7 +259,8 @@ export function simulateElection(params: SimParams): SimResult {
     if (!svc) return;
     const generation = from.generation;
     packet(from, to, () => {
-      if (to.table.get(from.id)?.generation === generation) return; // nothing new for the table
+      // Nothing new for the table (a peer held down stays down on the same advert): skip the work.
+      if (to.table.byServiceKey(svc.key)?.peer.generation === generation) return;
       to.table.observe(svc);
     });
   };
@@ -285,7 +307,9 @@ export function simulateElection(params: SimParams): SimResult {
       if (o === n || !o.alive) continue;
       at(now + between(...DETECT_MS), () => o.alive && o.table.markDown(n.id, 'liveness'));
     }
-    settledAt = Math.max(settledAt, now + DETECT_MS[1] + LOST_GRACE_MS);
+    // Its peers see it down within DETECT_MS, keep it as lost for the grace, and give up a join
+    // of its cluster REVOKE_AFTER_MS after that.
+    settledAt = Math.max(settledAt, now + DETECT_MS[1] + LOST_GRACE_MS + REVOKE_AFTER_MS);
   };
   const maybeCrash = (n: Node, withinMs: number, why: string): void => {
     if (crashesLeft <= 0 || random() < 0.3) return;
@@ -442,7 +466,7 @@ export function simulateElection(params: SimParams): SimResult {
   for (let e = queue.pop(); e; e = queue.pop()) {
     now = e.at;
     e.fn();
-    if (now > lastLateBoot && done()) break;
+    if (now > lastLateBoot && now >= (params.runUntilMs ?? 0) && done()) break;
     if (now > settledAt + horizon) break;
   }
   return {
@@ -463,5 +487,34 @@ export function simulateElection(params: SimParams): SimResult {
     endAt: now,
     seeded,
     log,
+  };
+}
+
+/** The parameters of randomized trial `seed`: 2–50 nodes, boots over 0–30 s, up to 20 % loss, … */
+export function randomTrial(seed: number): SimParams {
+  const r = prng(seed * 7919 + 1);
+  const nodes = 2 + Math.floor(r() * 49);
+  const quorum = r() < 0.3;
+  const majority = Math.floor(nodes / 2) + 1;
+  // With quorum, enough nodes must boot early and survive for a majority to exist at all.
+  const spare = quorum ? nodes - majority : nodes - 1;
+  const lateNodes = r() < 0.3 ? Math.min(spare, 1 + Math.floor(r() * 3)) : 0;
+  const crashes = r() < 0.3 ? Math.min(spare - lateNodes, 1 + Math.floor(r() * 2)) : 0;
+  const servers = [1, 3, 3, 5][Math.floor(r() * 4)] ?? 3;
+  return {
+    seed,
+    nodes,
+    bootSpreadMs: r() * 30_000,
+    loss: r() * 0.2,
+    flapsPerNodeMinute: r() < 0.6 ? r() * 0.6 : 0,
+    crashes,
+    lateNodes,
+    servers,
+    quorum,
+    ...(quorum && r() < 0.5 ? { healAtMs: 10_000 + r() * 30_000 } : {}),
+    ...(r() < 0.25 ? { deafPairs: r() * 0.05, deafUntilMs: 20_000 + r() * 40_000 } : {}),
+    preferred: r() < 0.3 ? Math.floor(r() * 4) : 0,
+    formingSeconds: 5,
+    claimHoldSeconds: 4,
   };
 }
