@@ -24,11 +24,16 @@ export const ERROR_CATALOGUE = {
   E_STOPPING: 'The node is shutting down: its peers are to treat it as gone.',
   E_NOT_READY: 'Discovery is not running yet (no fleet config, or still starting): the peer routes cannot answer.',
   E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
-  E_K3S_MISSING: 'This image has no k3s executable (built --without-k3s): discovery and the API run, the node cannot join a cluster.',
-  E_K3S_CONFIG: 'The k3s options cannot be turned into a k3s config drop-in (a fleet k3s flag that is not --key[=value], or one nucmesh sets itself), or the drop-in cannot be written.',
-  E_K3S_TOKEN: 'A k3s join token is not in the full K10<CA hash>::<user>:<password> form, or the token files in the k3s data dir cannot be read.',
-  E_K3S_START: 'k3s could not be started or stopped (systemctl failed, or the executable could not be run).',
-  E_K3S_NOT_READY: 'k3s did not become ready (API server /readyz and the Node Ready condition) before the wait was stopped.',
+  E_K3S_MISSING:
+    'This image has no k3s executable (built --without-k3s): discovery and the API run, the node cannot join a cluster.',
+  E_K3S_CONFIG:
+    'The k3s options cannot be turned into a k3s config drop-in (a fleet k3s flag that is not --key[=value], or one nucmesh sets itself), or the drop-in cannot be written.',
+  E_K3S_TOKEN:
+    'A k3s join token is not in the full K10<CA hash>::<user>:<password> form, or the token files in the k3s data dir cannot be read.',
+  E_K3S_START:
+    'The k3s service could not be started or stopped (systemctl failed, or the executable could not be run).',
+  E_K3S_NOT_READY:
+    'The k3s service did not become ready (API server /readyz and the Node Ready condition) before the wait was stopped.',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

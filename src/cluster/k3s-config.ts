@@ -99,7 +99,9 @@ export function flagsToConfig(flags: readonly string[], field: string): Record<s
     if (!m) throw configError(`${field}/${i}: '${flag}' is not a k3s flag (--key=value, --key value or --key)`);
     const key = m[1] as string;
     if (NUCMESH_KEYS.has(key))
-      throw configError(`${field}/${i}: --${key} is set by nucmesh for the node's role; remove it from the fleet config`);
+      throw configError(
+        `${field}/${i}: --${key} is set by nucmesh for the node's role; remove it from the fleet config`,
+      );
     const value: string | boolean = m[2] === undefined ? true : m[2];
     const prev = out[key];
     if (prev === undefined) out[key] = K3S_LIST_FLAGS.has(key) ? [String(value)] : value;
@@ -134,14 +136,18 @@ export function renderDropIn(params: DropInParams): string {
     }
   }
   const extra =
-    role === 'agent' ? flagsToConfig(fleet?.agentArgs ?? [], 'k3s/agentArgs') : flagsToConfig(fleet?.serverArgs ?? [], 'k3s/serverArgs');
+    role === 'agent'
+      ? flagsToConfig(fleet?.agentArgs ?? [], 'k3s/agentArgs')
+      : flagsToConfig(fleet?.serverArgs ?? [], 'k3s/serverArgs');
   for (const [key, value] of Object.entries(extra)) {
     if (key in doc) throw configError(`k3s: --${key} is set by nucmesh from another fleet field; remove the flag`);
     doc[Array.isArray(value) ? `${key}+` : key] = value;
   }
-  return `# Written by nucmesh for this node's role (${role}); rewritten at every start. Put your own\n` +
+  return (
+    `# Written by nucmesh for this node's role (${role}); rewritten at every start. Put your own\n` +
     `# settings in config.yaml or a later drop-in (e.g. 90-local.yaml), not here.\n` +
-    stringify(doc);
+    stringify(doc)
+  );
 }
 
 function required(v: string | undefined, name: string): string {

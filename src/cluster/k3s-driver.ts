@@ -203,12 +203,15 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
       }
     },
     async wipe() {
-      await driver.stop().catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'stopping k3s before the wipe failed'));
+      await driver
+        .stop()
+        .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'stopping k3s before the wipe failed'));
       // What k3s-uninstall.sh removes of the data dir, less agent/images (the airgap images of the image).
       await fs.rm(path.join(dataDir, 'server'), { recursive: true, force: true });
       const agentDir = path.join(dataDir, 'agent');
       const entries = await fs.readdir(agentDir).catch(() => [] as string[]);
-      for (const e of entries) if (e !== 'images') await fs.rm(path.join(agentDir, e), { recursive: true, force: true });
+      for (const e of entries)
+        if (e !== 'images') await fs.rm(path.join(agentDir, e), { recursive: true, force: true });
       await fs.rm(adminKubeconfig, { force: true });
       await fs.rm(dropInFile, { force: true });
       log.info({ dataDir }, 'k3s state wiped (server/, agent/ but its images, kubeconfig, drop-in)');
@@ -217,7 +220,11 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
   };
 
   /** undefined when ready, else what is missing. */
-  async function readiness(command: 'server' | 'agent', nodeName: string, kubeconfig: string): Promise<string | undefined> {
+  async function readiness(
+    command: 'server' | 'agent',
+    nodeName: string,
+    kubeconfig: string,
+  ): Promise<string | undefined> {
     if (o.mode === 'systemd') {
       const unit = K3S_UNITS[command];
       const r = await run('systemctl', ['is-active', unit]);
@@ -325,7 +332,8 @@ class ChildSupervisor {
     const proc = spawn(this.#bin, this.#args, { env: this.#env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
     this.#log.info({ pid: proc.pid, args: this.#args }, 'k3s started as a child process');
-    for (const stream of [proc.stdout, proc.stderr]) createInterface({ input: stream }).on('line', (line) => this.#log.info(line));
+    for (const stream of [proc.stdout, proc.stderr])
+      createInterface({ input: stream }).on('line', (line) => this.#log.info(line));
     proc.on('error', (e) => this.#log.error({ err: e.message }, 'k3s could not be run'));
     proc.on('close', (code, signal) => {
       if (this.#proc !== proc) return;

@@ -35,7 +35,10 @@ function fleet(over: Partial<K3sConfig> = {}): K3sConfig {
   };
 }
 
-function driverFor(name: string) {
+/** The seed promotes a caught-up learner every 5 s (k3s: 15 s): a second joiner surely meets the first as a learner. */
+const PROMOTE_MS = '5000';
+
+function driverFor(name: string, env: NodeJS.ProcessEnv = {}) {
   const dir = path.join(root, name);
   const captured = capturingLogger();
   const driver = createK3sDriver({
@@ -46,6 +49,7 @@ function driverFor(name: string) {
     kubeconfig: path.join(dir, 'etc/k3s.yaml'),
     log: captured.log,
     pollMs: 200,
+    childEnv: { ...process.env, ...env },
   });
   drivers.push(driver);
   return { driver, dir, logs: captured.text };
@@ -54,7 +58,7 @@ function driverFor(name: string) {
 let seedPort = 0;
 let seedUrl = '';
 let tokens: K3sTokens;
-const seed = driverFor('seed');
+const seed = driverFor('seed', { K3S_STANDIN_PROMOTE_MS: PROMOTE_MS });
 
 before(async () => {
   if (skip) return;
@@ -85,8 +89,16 @@ test('a seed server comes up Ready, with K10 token files pinning its CA', { skip
   tokens = await seed.driver.tokens();
   const ca = readFileSync(path.join(seed.dir, 'data/server/tls/server-ca.crt'));
   const hash = createHash('sha256').update(ca).digest('hex');
-  assert.deepEqual(parseFullK3sToken(tokens.server), { caHash: hash, username: 'server', password: 'seed-secret-0123456789' });
-  assert.deepEqual(parseFullK3sToken(tokens.agent), { caHash: hash, username: 'node', password: 'agent-secret-0123456789' });
+  assert.deepEqual(parseFullK3sToken(tokens.server), {
+    caHash: hash,
+    username: 'server',
+    password: 'seed-secret-0123456789',
+  });
+  assert.deepEqual(parseFullK3sToken(tokens.agent), {
+    caHash: hash,
+    username: 'node',
+    password: 'agent-secret-0123456789',
+  });
   // What a joiner sees at /cacerts is that file, byte for byte.
   const served = await fetchInsecure(`${seedUrl}/cacerts`);
   assert.equal(served, ca.toString('utf8'));
@@ -116,44 +128,51 @@ test('an agent joins with the agent token and its Node carries the labels', { sk
   await agent.driver.close();
 });
 
-test('two servers joining at once are taken one at a time; both share the CA', { skip, timeout: 90_000 }, async () => {
-  const joiners = [driverFor('server-2'), driverFor('server-3')];
-  const ports = [await freePort(), await freePort()];
-  await Promise.all(
-    joiners.map((j, i) =>
-      j.driver.configure({
-        role: 'server',
-        nodeName: `server-${i + 2}`,
-        nodeIp: '127.0.0.1',
-        labels: {},
-        tlsSans: ['127.0.0.1'],
-        serverUrl: seedUrl,
-        token: tokens.server,
-        fleet: fleet({ serverArgs: [`--https-listen-port=${ports[i]}`] }),
-      }),
-    ),
-  );
-  await Promise.all(joiners.map((j) => j.driver.start('server')));
-  await Promise.all(joiners.map((j, i) => j.driver.waitReady('server', `server-${i + 2}`, AbortSignal.timeout(READY_MS))));
-  const waited = joiners.filter((j) =>
-    j.logs().includes('Waiting for other members to finish joining etcd cluster: etcdserver: too many learner members in cluster'),
-  );
-  assert.equal(waited.length, 1, 'exactly one joiner waited for the other to be promoted');
-  for (const j of joiners) {
-    assert.equal((await j.driver.tokens()).server, tokens.server, 'the same token, with the same CA hash');
-  }
-  const state = JSON.parse(
-    await fetchInsecure(`${seedUrl}/v1-standin/state`, parseFullK3sToken(tokens.server).password),
-  ) as { members: { name: string; isLearner: boolean }[] };
-  assert.deepEqual(
-    state.members.map((m) => [m.name, m.isLearner]).sort(),
-    [
+test(
+  'a second server joining while the first is a learner waits for it; both share the CA',
+  { skip, timeout: 90_000 },
+  async () => {
+    const joiners = [driverFor('server-2'), driverFor('server-3')];
+    const ports = [await freePort(), await freePort()];
+    await Promise.all(
+      joiners.map((j, i) =>
+        j.driver.configure({
+          role: 'server',
+          nodeName: `server-${i + 2}`,
+          nodeIp: '127.0.0.1',
+          labels: {},
+          tlsSans: ['127.0.0.1'],
+          serverUrl: seedUrl,
+          token: tokens.server,
+          fleet: fleet({ serverArgs: [`--https-listen-port=${ports[i]}`] }),
+        }),
+      ),
+    );
+    const [first, second] = joiners as [(typeof joiners)[0], (typeof joiners)[0]];
+    await first.driver.start('server');
+    await waitFor(
+      'server-2 as a learner',
+      async () => (await seedState()).members.some((m) => m.name === 'server-2' && m.isLearner),
+      20_000,
+    );
+    await second.driver.start('server');
+    await Promise.all(
+      joiners.map((j, i) => j.driver.waitReady('server', `server-${i + 2}`, AbortSignal.timeout(READY_MS))),
+    );
+    const refused =
+      'Waiting for other members to finish joining etcd cluster: etcdserver: too many learner members in cluster';
+    assert.ok(second.logs().includes(refused), 'the second joiner was refused while the first was a learner');
+    assert.ok(!first.logs().includes(refused), 'the first joiner was not');
+    for (const j of joiners) {
+      assert.equal((await j.driver.tokens()).server, tokens.server, 'the same token, with the same CA hash');
+    }
+    assert.deepEqual((await seedState()).members.map((m) => [m.name, m.isLearner]).sort(), [
       ['seed-1', false],
       ['server-2', false],
       ['server-3', false],
-    ],
-  );
-});
+    ]);
+  },
+);
 
 test('a wrong agent password and a wrong CA pin fail with k3s error texts', { skip, timeout: 60_000 }, async () => {
   const { caHash } = parseFullK3sToken(tokens.agent);
@@ -171,7 +190,9 @@ test('a wrong agent password and a wrong CA pin fail with k3s error texts', { sk
     await waitFor(
       'the CA hash line',
       () =>
-        badCa.log().includes(`token CA hash does not match the Cluster CA certificate hash: ${'0'.repeat(64)} != ${caHash}`),
+        badCa
+          .log()
+          .includes(`token CA hash does not match the Cluster CA certificate hash: ${'0'.repeat(64)} != ${caHash}`),
       20_000,
     );
   } finally {
@@ -198,6 +219,11 @@ test('a wrong agent password and a wrong CA pin fail with k3s error texts', { sk
   assert.equal(await server.exited, 1);
   assert.match(server.log(), /level=fatal msg=".*v1-k3s\/server-bootstrap: 401 Unauthorized"/);
 });
+
+async function seedState(): Promise<{ members: { name: string; isLearner: boolean }[] }> {
+  const text = await fetchInsecure(`${seedUrl}/v1-standin/state`, parseFullK3sToken(tokens.server).password);
+  return JSON.parse(text) as { members: { name: string; isLearner: boolean }[] };
+}
 
 function agentArgs(name: string, lb: number, token: string): string[] {
   return [
