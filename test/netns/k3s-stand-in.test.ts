@@ -7,6 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -251,3 +252,64 @@ async function fetchInsecure(url: string, serverPassword?: string): Promise<stri
   });
   return a.body.toString('utf8');
 }
+
+/** A NOTIFY_SOCKET listener (Python: Node has no unix datagram sockets) printing each message's sender PID. */
+const NOTIFY_LISTENER = `
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+print("listening", flush=True)
+while True:
+    msg, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
+    pid = [struct.unpack("iII", d[:12])[0] for (l, t, d) in anc if l == socket.SOL_SOCKET and t == socket.SCM_CREDENTIALS]
+    print(pid[0] if pid else "none", msg.decode().replace("\\n", " "), flush=True)
+`;
+
+const noNotifyTools = (() => {
+  if (skip) return skip;
+  for (const tool of ['python3', 'systemd-notify'])
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return `${tool} is not installed`;
+    }
+  return false;
+})();
+
+test(
+  'under systemd (NOTIFY_SOCKET) the server sends READY=1 as its own main PID',
+  { skip: noNotifyTools, timeout: 60_000 },
+  async () => {
+    const socketPath = path.join(root, 'notify.sock');
+    const listener = spawn('python3', ['-c', NOTIFY_LISTENER, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let heard = '';
+    listener.stdout.on('data', (d: Buffer) => (heard += d.toString()));
+    try {
+      await waitFor('the listener', () => heard.includes('listening'), 10_000);
+      const port = await freePort();
+      const dir = path.join(root, 'notify-server');
+      const server = spawnStandIn(
+        [
+          'server',
+          '--config',
+          path.join(root, 'none.yaml'),
+          '--data-dir',
+          dir,
+          '--write-kubeconfig',
+          path.join(dir, 'k3s.yaml'),
+        ].concat(['--https-listen-port', String(port), '--node-name', 'notify-1', '--cluster-init']),
+        { NOTIFY_SOCKET: socketPath },
+      );
+      try {
+        const line = await waitFor('READY=1', () => heard.split('\n').find((l) => l.includes('READY=1')), 30_000);
+        assert.equal(line.split(' ')[0], String(server.child.pid), `sender of ${line}`);
+        assert.match(server.log(), /k3s is up and running/);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      if (listener.pid !== undefined) process.kill(listener.pid, 'SIGTERM');
+    }
+  },
+);
