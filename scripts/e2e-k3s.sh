@@ -22,8 +22,8 @@ Usage: scripts/e2e-k3s.sh [--out DIR] [--timeout SECONDS] [--memory MB] [--keep]
   --keep           Leave the VMs running at the end (Ctrl-C stops and removes them).
   -h, --help       Show this help.
 
-Needs the network (k3s download), root, qemu-system-x86, ovmf, dnsmasq, openssh-client, kubectl
-or the k3s binary the build downloaded (used as 'k3s kubectl').
+Needs the network (k3s download), root, qemu-system-x86, qemu-utils, ovmf, dnsmasq and
+openssh-client; kubectl runs on the first VM ('k3s kubectl' over SSH with a key it makes).
 EOF
 }
 
@@ -147,10 +147,19 @@ for ip in "${ips[@]}"; do
 done
 
 say "3 etcd members (etcd's own member list)"
-members=$(ssh_to "${ips[0]}" curl -sS -X POST -d '{}' \
-  --cacert /var/lib/rancher/k3s/server/tls/etcd/server-ca.crt \
-  --cert /var/lib/rancher/k3s/server/tls/etcd/client.crt --key /var/lib/rancher/k3s/server/tls/etcd/client.key \
-  https://127.0.0.1:2379/v3/cluster/member/list)
+# The image has node, not curl: etcd's grpc-gateway, with the etcd client certificate k3s made.
+members=$(ssh_to "${ips[0]}" node - <<'EOF'
+const fs = require('fs');
+const tls = '/var/lib/rancher/k3s/server/tls/etcd/';
+const req = require('https').request('https://127.0.0.1:2379/v3/cluster/member/list', {
+  method: 'POST',
+  ca: fs.readFileSync(tls + 'server-ca.crt'),
+  cert: fs.readFileSync(tls + 'client.crt'),
+  key: fs.readFileSync(tls + 'client.key'),
+}, (res) => res.pipe(process.stdout));
+req.end('{}');
+EOF
+)
 count=$(printf '%s' "$members" | node -e "
   const m = JSON.parse(require('fs').readFileSync(0, 'utf8')).members ?? [];
   console.log(m.filter((x) => !x.isLearner).length);")
