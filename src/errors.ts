@@ -42,10 +42,11 @@ export const ERROR_CATALOGUE = {
     'The k3s options cannot be turned into a k3s config drop-in (a fleet k3s flag that is not --key[=value], or one nucmesh sets itself), or the drop-in cannot be written.',
   E_K3S_TOKEN:
     'A k3s join token is not in the full K10<CA hash>::<user>:<password> form, or the token files in the k3s data dir cannot be read.',
-  E_K3S_START: 'The k3s service or process could not be started or stopped (systemctl failed, or the executable could not be run).',
-  E_K3S_NOT_READY:
-    'k3s did not become ready (API server /readyz and the Node Ready condition) before the wait was stopped.',
   E_K3S_LABELS: "The node's labels cannot be read or set through the Kubernetes API (k3s not up, or no rights).",
+  E_K3S_START:
+    'The k3s service could not be started or stopped (systemctl failed, or the executable could not be run).',
+  E_K3S_NOT_READY:
+    'The k3s service did not become ready (API server /readyz and the Node Ready condition) before the wait was stopped.',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

@@ -19,7 +19,7 @@ import type { ClusterContext } from '../cluster/cluster-context.js';
 import type { JoinServer } from '../cluster/join-server.js';
 import type { K3sNodeParams } from '../cluster/ports.js';
 import { K3S_API_PORT } from '../cluster/steps/ready.js';
-import type { AgentOptions } from './options.js';
+import { k3sOptionsOf, type AgentOptions } from './options.js';
 import type { Notifier } from './systemd-notify.js';
 import { clusterNetwork } from './cluster-peers.js';
 import { electionPort } from './cluster-election.js';
@@ -53,13 +53,14 @@ export function nodeAddress(o: Pick<ClusterPartOptions, 'options' | 'config'>): 
 
 export function startClusterPart(o: ClusterPartOptions): ClusterPart {
   const { options, config, identity, log } = o;
+  const k3s = k3sOptionsOf(options);
   const driver = createK3sDriver({
-    mode: options.k3sMode ?? 'systemd',
+    mode: k3s.mode,
     log,
-    ...(options.k3sBin !== undefined ? { bin: options.k3sBin } : {}),
-    ...(options.k3sConfig !== undefined ? { configFile: options.k3sConfig } : {}),
-    ...(options.k3sDataDir !== undefined ? { dataDir: options.k3sDataDir } : {}),
-    ...(options.k3sKubeconfig !== undefined ? { kubeconfig: options.k3sKubeconfig } : {}),
+    bin: k3s.bin,
+    configFile: k3s.configFile,
+    dataDir: k3s.dataDir,
+    kubeconfig: k3s.kubeconfig,
   });
   const net = clusterNetwork(o.discovery);
   const nodeIp = nodeAddress(o);

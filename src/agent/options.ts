@@ -1,5 +1,22 @@
 /** Options of `nucmesh agent`, shared by the CLI and the tests that run agents in-process. */
 import type { BootOptions } from '../firstboot/boot-steps.js';
+import { K3S_DEFAULTS, type K3sMode } from '../cluster/k3s-driver.js';
+
+/** How the agent runs k3s (`--k3s-*`); see src/cluster/k3s-driver.ts. */
+export interface K3sAgentOptions {
+  /** systemd (the image: k3s.service / k3s-agent.service) or child (containers, tests). */
+  mode: K3sMode;
+  /** The k3s executable (default /usr/local/bin/k3s); its absence is state k3s-missing. */
+  bin: string;
+  /** k3s' config file; nucmesh's drop-in goes to `<configFile>.d/` (default /etc/rancher/k3s/config.yaml). */
+  configFile: string;
+  /** k3s' data dir (default /var/lib/rancher/k3s). */
+  dataDir: string;
+  /** The admin kubeconfig a server writes (default /etc/rancher/k3s/k3s.yaml). */
+  kubeconfig: string;
+}
+
+export const DEFAULT_K3S: K3sAgentOptions = { mode: 'systemd', ...K3S_DEFAULTS };
 
 export interface AgentOptions extends BootOptions {
   /** Fleet config file; without it the first of DEFAULT_FLEET_PATHS that exists. */
@@ -14,16 +31,12 @@ export interface AgentOptions extends BootOptions {
   bannerTtys?: string[];
   /** How often a missing or invalid fleet config is looked at again (default 2 s). */
   fleetPollMs?: number;
-  /** How k3s runs: through its systemd units (the image) or as a supervised child (containers, tests). */
-  k3sMode?: 'systemd' | 'child';
-  /** The k3s executable (default /usr/local/bin/k3s). */
-  k3sBin?: string;
-  /** k3s' config file (default /etc/rancher/k3s/config.yaml); nucmesh's drop-in goes to `<file>.d/`. */
-  k3sConfig?: string;
-  /** k3s' data dir (default /var/lib/rancher/k3s). */
-  k3sDataDir?: string;
-  /** The admin kubeconfig k3s writes on servers (default /etc/rancher/k3s/k3s.yaml). */
-  k3sKubeconfig?: string;
+  /** How k3s is run; DEFAULT_K3S where not given. */
+  k3s?: Partial<K3sAgentOptions>;
+}
+
+export function k3sOptionsOf(o: Pick<AgentOptions, 'k3s'>): K3sAgentOptions {
+  return { ...DEFAULT_K3S, ...(o.k3s ?? {}) };
 }
 
 export const DEFAULT_BANNER_TTYS = ['/dev/tty1', '/dev/ttyS0'];

@@ -52,7 +52,8 @@ export function spawnStandIn(args: string[], env: NodeJS.ProcessEnv = {}): Stand
     log: () => text,
     exited,
     stop: async () => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+        process.kill(child.pid, 'SIGTERM');
       await exited;
     },
   };

@@ -48,8 +48,7 @@ function startLoadBalancer(port: number, serverUrl: string): Promise<void> {
 }
 
 function nodePassword(o: AgentOptions): string {
-  const file =
-    o.dataDir === DEFAULT_DATA_DIR ? '/etc/rancher/node/password' : path.join(o.dataDir, 'node-password');
+  const file = o.dataDir === DEFAULT_DATA_DIR ? '/etc/rancher/node/password' : path.join(o.dataDir, 'node-password');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const p = randomSecret();
   write(file, p + '\n');
@@ -59,7 +58,9 @@ function nodePassword(o: AgentOptions): string {
 export async function runAgent(o: AgentOptions): Promise<void> {
   await startLoadBalancer(o.lbServerPort, o.serverUrl);
   const supervisor = `https://127.0.0.1:${o.lbServerPort}`;
-  log.info(`Running load balancer k3s-agent-load-balancer 127.0.0.1:${o.lbServerPort} -> [${new URL(o.serverUrl).host}]`);
+  log.info(
+    `Running load balancer k3s-agent-load-balancer 127.0.0.1:${o.lbServerPort} -> [${new URL(o.serverUrl).host}]`,
+  );
   let joined: Joined;
   for (;;) {
     try {
@@ -125,5 +126,8 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   log.info(`Node ${o.nodeName} registered`);
   log.info('k3s agent is up and running');
   notifyReady();
-  setInterval(() => register().catch((e: Error) => log.error(`Error updating node status: ${e.message}`)), HEARTBEAT_MS);
+  setInterval(
+    () => register().catch((e: Error) => log.error(`Error updating node status: ${e.message}`)),
+    HEARTBEAT_MS,
+  );
 }

@@ -193,5 +193,8 @@ export function bool(flags: Flags, name: string): boolean {
 export function list(flags: Flags, name: string): string[] {
   const v = flags.get(name);
   const items = Array.isArray(v) ? v : [];
-  return items.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return items
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }

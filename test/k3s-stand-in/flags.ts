@@ -17,7 +17,7 @@ const LOG: Record<string, FlagSpec> = {
   v: { kind: 'string' },
   vmodule: { kind: 'string' },
   log: { kind: 'string', alias: 'l' },
-  'alsologtostderr': { kind: 'bool' },
+  alsologtostderr: { kind: 'bool' },
 };
 
 /** Flags both commands have (the agent's own flags; a server runs an agent too). */

@@ -11,7 +11,7 @@ import { log } from './log.js';
 
 export function notifyReady(): void {
   if (!process.env['NOTIFY_SOCKET']) return;
-  execFile('systemd-notify', [`--pid=${process.pid}`, '--ready'], (err) => {
+  execFile('systemd-notify', [`--pid=${process.pid}`, '--ready', '--no-block'], (err) => {
     if (err) log.warn(`Failed to notify systemd: ${err.message}`);
   });
 }

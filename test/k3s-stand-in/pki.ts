@@ -32,11 +32,31 @@ export function makeCa(commonName: string): KeyPair {
   return inTemp((dir) => {
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
     openssl(
-      ['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '3650', '-subj', `/CN=${commonName}`, '-out', 'ca.crt']
-        .concat(['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign']),
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        'ca.key',
+        '-sha256',
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${commonName}`,
+        '-out',
+        'ca.crt',
+      ].concat([
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+      ]),
       dir,
     );
-    return { cert: readFileSync(path.join(dir, 'ca.crt'), 'utf8'), key: readFileSync(path.join(dir, 'ca.key'), 'utf8') };
+    return {
+      cert: readFileSync(path.join(dir, 'ca.crt'), 'utf8'),
+      key: readFileSync(path.join(dir, 'ca.key'), 'utf8'),
+    };
   });
 }
 
@@ -61,10 +81,24 @@ export function issue(ca: KeyPair, o: IssueOptions): KeyPair {
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'leaf.key'], dir);
     openssl(['req', '-new', '-key', 'leaf.key', '-subj', subj, '-out', 'leaf.csr'], dir);
     openssl(
-      ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '365']
-        .concat(['-sha256', '-extfile', 'ext.cnf', '-out', 'leaf.crt']),
+      [
+        'x509',
+        '-req',
+        '-in',
+        'leaf.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '365',
+      ].concat(['-sha256', '-extfile', 'ext.cnf', '-out', 'leaf.crt']),
       dir,
     );
-    return { cert: readFileSync(path.join(dir, 'leaf.crt'), 'utf8'), key: readFileSync(path.join(dir, 'leaf.key'), 'utf8') };
+    return {
+      cert: readFileSync(path.join(dir, 'leaf.crt'), 'utf8'),
+      key: readFileSync(path.join(dir, 'leaf.key'), 'utf8'),
+    };
   });
 }

@@ -72,7 +72,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
   const joining = o.serverUrl !== '';
   let upstream: Joined | undefined;
   let passwd = readPasswd(passwdFile);
-  const fail = (m: string): never => log.fatal(`starting kubernetes: preparing server: failed to bootstrap cluster data: ${m}`);
+  const fail = (m: string): never =>
+    log.fatal(`starting kubernetes: preparing server: failed to bootstrap cluster data: ${m}`);
 
   if (o.clusterInit && joining) log.info('cluster-init is ignored: --server is set, this server joins');
   if (joining) {
@@ -90,7 +91,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
         return fail((e as Error).message);
       }
       const files = JSON.parse(body.toString('utf8')) as Record<string, { Content: string }>;
-      for (const f of TLS_FILES) write(path.join(tls, f), Buffer.from(files[f]?.Content ?? '', 'base64').toString('utf8'));
+      for (const f of TLS_FILES)
+        write(path.join(tls, f), Buffer.from(files[f]?.Content ?? '', 'base64').toString('utf8'));
       write(passwdFile, Buffer.from(files['passwd']?.Content ?? '', 'base64').toString('utf8'));
       passwd = readPasswd(passwdFile);
     }
@@ -125,7 +127,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
   write(tokenFile, formatK3sToken({ caHash, username: 'server', password: pw.server }) + '\n');
   linkTo(path.join(serverDir, 'node-token'), tokenFile);
   const agentTokenFile = path.join(serverDir, 'agent-token');
-  if (pw.node !== pw.server) write(agentTokenFile, formatK3sToken({ caHash, username: 'node', password: pw.node }) + '\n');
+  if (pw.node !== pw.server)
+    write(agentTokenFile, formatK3sToken({ caHash, username: 'node', password: pw.node }) + '\n');
   else linkTo(agentTokenFile, tokenFile);
 
   const sans = [
@@ -163,7 +166,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
       basic !== undefined &&
       ((basic.user === 'server' && basic.password === pw.server) ||
         (basic.user === 'node' && (basic.password === pw.node || basic.password === pw.server)));
-    if (basic && !basicOk) log.error(`Failed to authenticate request from ${peer}: invalid username/password combination`);
+    if (basic && !basicOk)
+      log.error(`Failed to authenticate request from ${peer}: invalid username/password combination`);
     const cert = clientCert(req);
     const send = (status: number, body: string | object, type = 'application/json') => {
       res.writeHead(status, { 'content-type': typeof body === 'string' ? type : 'application/json' });
@@ -202,7 +206,9 @@ export async function runServer(o: ServerOptions): Promise<void> {
     // --- placeholder Kubernetes API (the next issue: a real kube-apiserver) ---
     if (p === '/readyz' || p === '/livez') {
       if (!cert && !basicOk) return unauthorized();
-      return ready ? send(200, 'ok', 'text/plain') : send(500, '[-]etcd failed: reason withheld\nreadyz check failed', 'text/plain');
+      return ready
+        ? send(200, 'ok', 'text/plain')
+        : send(500, '[-]etcd failed: reason withheld\nreadyz check failed', 'text/plain');
     }
     if (p === '/api/v1/nodes' || p.startsWith('/api/v1/nodes/')) {
       if (!cert) return unauthorized();
@@ -216,7 +222,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
         });
       const name = decodeURIComponent(p.slice('/api/v1/nodes/'.length));
       const n = store.nodes.get(name);
-      if (!n) return send(404, { ...status(404, 'NotFound', `nodes "${name}" not found`), details: { name, kind: 'nodes' } });
+      if (!n)
+        return send(404, { ...status(404, 'NotFound', `nodes "${name}" not found`), details: { name, kind: 'nodes' } });
       return send(200, nodeObject(n, now, READY_DELAY_MS));
     }
     // --- stand-in only: shared store, kubelet registration ---
@@ -258,7 +265,9 @@ export async function runServer(o: ServerOptions): Promise<void> {
         const a = await forward(req, body);
         return send(a.status, a.body);
       }
-      return store.caughtUp(decodeURIComponent(caught[1] as string)) ? send(200, {}) : send(404, status(404, 'NotFound', 'no such member'));
+      return store.caughtUp(decodeURIComponent(caught[1] as string))
+        ? send(200, {})
+        : send(404, status(404, 'NotFound', 'no such member'));
     }
     return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
   };
@@ -276,7 +285,9 @@ export async function runServer(o: ServerOptions): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.httpsPort, o.bindAddress, () => resolve());
-  }).catch((e: Error) => log.fatal(`starting kubernetes: preparing server: failed to start supervisor listener: ${e.message}`));
+  }).catch((e: Error) =>
+    log.fatal(`starting kubernetes: preparing server: failed to start supervisor listener: ${e.message}`),
+  );
   log.info(`Running kube-apiserver (stand-in) on ${o.bindAddress}:${o.httpsPort}`);
   log.info(`Server node token is available at ${tokenFile}`);
   log.info(`Agent node token is available at ${agentTokenFile}`);
@@ -297,7 +308,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
     };
     await sync();
     setInterval(() => void sync(), 1000).unref();
-    if (!store.members.get(o.nodeName) || store.members.get(o.nodeName)?.isLearner) await joinEtcd(j, o.nodeName, peerUrl, store);
+    if (!store.members.get(o.nodeName) || store.members.get(o.nodeName)?.isLearner)
+      await joinEtcd(j, o.nodeName, peerUrl, store);
   } else if (o.clusterInit || store.members.size > 0) {
     store.addVoter(o.nodeName, peerUrl, Date.now());
     setInterval(() => store.manageLearners(Date.now(), (m) => log.info(m)), PROMOTE_MS).unref();
@@ -310,7 +322,11 @@ export async function runServer(o: ServerOptions): Promise<void> {
   if (!o.disableAgent) {
     // The server's own kubelet: its client certificate and kubelet.kubeconfig (to the local API), its Node.
     const agentDir = path.join(o.dataDir, 'agent');
-    const kubelet = issue(clientCa, { commonName: `system:node:${o.nodeName}`, organization: 'system:nodes', client: true });
+    const kubelet = issue(clientCa, {
+      commonName: `system:node:${o.nodeName}`,
+      organization: 'system:nodes',
+      client: true,
+    });
     write(path.join(agentDir, 'server-ca.crt'), serverCa.cert);
     write(path.join(agentDir, 'client-kubelet.crt'), kubelet.cert);
     write(path.join(agentDir, 'client-kubelet.key'), kubelet.key);

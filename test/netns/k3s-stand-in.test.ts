@@ -7,6 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,10 @@ function fleet(over: Partial<K3sConfig> = {}): K3sConfig {
   };
 }
 
-function driverFor(name: string) {
+/** The seed promotes a caught-up learner every 5 s (k3s: 15 s): a second joiner surely meets the first as a learner. */
+const PROMOTE_MS = '5000';
+
+function driverFor(name: string, env: NodeJS.ProcessEnv = {}) {
   const dir = path.join(root, name);
   const captured = capturingLogger();
   const driver = createK3sDriver({
@@ -46,6 +50,7 @@ function driverFor(name: string) {
     kubeconfig: path.join(dir, 'etc/k3s.yaml'),
     log: captured.log,
     pollMs: 200,
+    childEnv: { ...process.env, ...env },
   });
   drivers.push(driver);
   return { driver, dir, logs: captured.text };
@@ -54,7 +59,7 @@ function driverFor(name: string) {
 let seedPort = 0;
 let seedUrl = '';
 let tokens: K3sTokens;
-const seed = driverFor('seed');
+const seed = driverFor('seed', { K3S_STANDIN_PROMOTE_MS: PROMOTE_MS });
 
 before(async () => {
   if (skip) return;
@@ -85,8 +90,16 @@ test('a seed server comes up Ready, with K10 token files pinning its CA', { skip
   tokens = await seed.driver.tokens();
   const ca = readFileSync(path.join(seed.dir, 'data/server/tls/server-ca.crt'));
   const hash = createHash('sha256').update(ca).digest('hex');
-  assert.deepEqual(parseFullK3sToken(tokens.server), { caHash: hash, username: 'server', password: 'seed-secret-0123456789' });
-  assert.deepEqual(parseFullK3sToken(tokens.agent), { caHash: hash, username: 'node', password: 'agent-secret-0123456789' });
+  assert.deepEqual(parseFullK3sToken(tokens.server), {
+    caHash: hash,
+    username: 'server',
+    password: 'seed-secret-0123456789',
+  });
+  assert.deepEqual(parseFullK3sToken(tokens.agent), {
+    caHash: hash,
+    username: 'node',
+    password: 'agent-secret-0123456789',
+  });
   // What a joiner sees at /cacerts is that file, byte for byte.
   const served = await fetchInsecure(`${seedUrl}/cacerts`);
   assert.equal(served, ca.toString('utf8'));
@@ -116,44 +129,51 @@ test('an agent joins with the agent token and its Node carries the labels', { sk
   await agent.driver.close();
 });
 
-test('two servers joining at once are taken one at a time; both share the CA', { skip, timeout: 90_000 }, async () => {
-  const joiners = [driverFor('server-2'), driverFor('server-3')];
-  const ports = [await freePort(), await freePort()];
-  await Promise.all(
-    joiners.map((j, i) =>
-      j.driver.configure({
-        role: 'server',
-        nodeName: `server-${i + 2}`,
-        nodeIp: '127.0.0.1',
-        labels: {},
-        tlsSans: ['127.0.0.1'],
-        serverUrl: seedUrl,
-        token: tokens.server,
-        fleet: fleet({ serverArgs: [`--https-listen-port=${ports[i]}`] }),
-      }),
-    ),
-  );
-  await Promise.all(joiners.map((j) => j.driver.start('server')));
-  await Promise.all(joiners.map((j, i) => j.driver.waitReady('server', `server-${i + 2}`, AbortSignal.timeout(READY_MS))));
-  const waited = joiners.filter((j) =>
-    j.logs().includes('Waiting for other members to finish joining etcd cluster: etcdserver: too many learner members in cluster'),
-  );
-  assert.equal(waited.length, 1, 'exactly one joiner waited for the other to be promoted');
-  for (const j of joiners) {
-    assert.equal((await j.driver.tokens()).server, tokens.server, 'the same token, with the same CA hash');
-  }
-  const state = JSON.parse(
-    await fetchInsecure(`${seedUrl}/v1-standin/state`, parseFullK3sToken(tokens.server).password),
-  ) as { members: { name: string; isLearner: boolean }[] };
-  assert.deepEqual(
-    state.members.map((m) => [m.name, m.isLearner]).sort(),
-    [
+test(
+  'a second server joining while the first is a learner waits for it; both share the CA',
+  { skip, timeout: 90_000 },
+  async () => {
+    const joiners = [driverFor('server-2'), driverFor('server-3')];
+    const ports = [await freePort(), await freePort()];
+    await Promise.all(
+      joiners.map((j, i) =>
+        j.driver.configure({
+          role: 'server',
+          nodeName: `server-${i + 2}`,
+          nodeIp: '127.0.0.1',
+          labels: {},
+          tlsSans: ['127.0.0.1'],
+          serverUrl: seedUrl,
+          token: tokens.server,
+          fleet: fleet({ serverArgs: [`--https-listen-port=${ports[i]}`] }),
+        }),
+      ),
+    );
+    const [first, second] = joiners as [(typeof joiners)[0], (typeof joiners)[0]];
+    await first.driver.start('server');
+    await waitFor(
+      'server-2 as a learner',
+      async () => (await seedState()).members.some((m) => m.name === 'server-2' && m.isLearner),
+      20_000,
+    );
+    await second.driver.start('server');
+    await Promise.all(
+      joiners.map((j, i) => j.driver.waitReady('server', `server-${i + 2}`, AbortSignal.timeout(READY_MS))),
+    );
+    const refused =
+      'Waiting for other members to finish joining etcd cluster: etcdserver: too many learner members in cluster';
+    assert.ok(second.logs().includes(refused), 'the second joiner was refused while the first was a learner');
+    assert.ok(!first.logs().includes(refused), 'the first joiner was not');
+    for (const j of joiners) {
+      assert.equal((await j.driver.tokens()).server, tokens.server, 'the same token, with the same CA hash');
+    }
+    assert.deepEqual((await seedState()).members.map((m) => [m.name, m.isLearner]).sort(), [
       ['seed-1', false],
       ['server-2', false],
       ['server-3', false],
-    ],
-  );
-});
+    ]);
+  },
+);
 
 test('a wrong agent password and a wrong CA pin fail with k3s error texts', { skip, timeout: 60_000 }, async () => {
   const { caHash } = parseFullK3sToken(tokens.agent);
@@ -171,7 +191,9 @@ test('a wrong agent password and a wrong CA pin fail with k3s error texts', { sk
     await waitFor(
       'the CA hash line',
       () =>
-        badCa.log().includes(`token CA hash does not match the Cluster CA certificate hash: ${'0'.repeat(64)} != ${caHash}`),
+        badCa
+          .log()
+          .includes(`token CA hash does not match the Cluster CA certificate hash: ${'0'.repeat(64)} != ${caHash}`),
       20_000,
     );
   } finally {
@@ -199,6 +221,11 @@ test('a wrong agent password and a wrong CA pin fail with k3s error texts', { sk
   assert.match(server.log(), /level=fatal msg=".*v1-k3s\/server-bootstrap: 401 Unauthorized"/);
 });
 
+async function seedState(): Promise<{ members: { name: string; isLearner: boolean }[] }> {
+  const text = await fetchInsecure(`${seedUrl}/v1-standin/state`, parseFullK3sToken(tokens.server).password);
+  return JSON.parse(text) as { members: { name: string; isLearner: boolean }[] };
+}
+
 function agentArgs(name: string, lb: number, token: string): string[] {
   return [
     'agent',
@@ -225,3 +252,64 @@ async function fetchInsecure(url: string, serverPassword?: string): Promise<stri
   });
   return a.body.toString('utf8');
 }
+
+/** A NOTIFY_SOCKET listener (Python: Node has no unix datagram sockets) printing each message's sender PID. */
+const NOTIFY_LISTENER = `
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+print("listening", flush=True)
+while True:
+    msg, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
+    pid = [struct.unpack("iII", d[:12])[0] for (l, t, d) in anc if l == socket.SOL_SOCKET and t == socket.SCM_CREDENTIALS]
+    print(pid[0] if pid else "none", msg.decode().replace("\\n", " "), flush=True)
+`;
+
+const noNotifyTools = (() => {
+  if (skip) return skip;
+  for (const tool of ['python3', 'systemd-notify'])
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return `${tool} is not installed`;
+    }
+  return false;
+})();
+
+test(
+  'under systemd (NOTIFY_SOCKET) the server sends READY=1 as its own main PID',
+  { skip: noNotifyTools, timeout: 60_000 },
+  async () => {
+    const socketPath = path.join(root, 'notify.sock');
+    const listener = spawn('python3', ['-c', NOTIFY_LISTENER, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let heard = '';
+    listener.stdout.on('data', (d: Buffer) => (heard += d.toString()));
+    try {
+      await waitFor('the listener', () => heard.includes('listening'), 10_000);
+      const port = await freePort();
+      const dir = path.join(root, 'notify-server');
+      const server = spawnStandIn(
+        [
+          'server',
+          '--config',
+          path.join(root, 'none.yaml'),
+          '--data-dir',
+          dir,
+          '--write-kubeconfig',
+          path.join(dir, 'k3s.yaml'),
+        ].concat(['--https-listen-port', String(port), '--node-name', 'notify-1', '--cluster-init']),
+        { NOTIFY_SOCKET: socketPath },
+      );
+      try {
+        const line = await waitFor('READY=1', () => heard.split('\n').find((l) => l.includes('READY=1')), 30_000);
+        assert.equal(line.split(' ')[0], String(server.child.pid), `sender of ${line}`);
+        assert.match(server.log(), /k3s is up and running/);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      if (listener.pid !== undefined) process.kill(listener.pid, 'SIGTERM');
+    }
+  },
+);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createLogger } from '../../log.js';
 import { startAgent } from '../../agent/agent.js';
-import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, type AgentOptions } from '../../agent/options.js';
+import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, DEFAULT_K3S, type AgentOptions } from '../../agent/options.js';
 import { UsageError } from '../../errors.js';
 import { intOption, parseOptions, write, type Command } from '../command.js';
 
@@ -10,11 +10,8 @@ const help = `Usage: nucmesh agent [options]
 Runs the node service in the foreground (the image's nucmesh.service runs this):
 detects the hardware, derives and persists the node identity, starts the local API
 and discovery (advertises this node on the LAN with mDNS/DNS-SD and keeps a table of
-verified peers; see 'nucmesh peers'), then takes the node into its cluster: with its
-peers it decides to seed a new k3s cluster or join the one that exists (exactly one
-seed per fleet), obtains its role and token from a server of the cluster (proving the
-fleet key both ways), writes k3s' config drop-in, starts k3s and waits until the node
-is Ready. It keeps running until SIGTERM or SIGINT, which sends mDNS goodbyes. Boot progress is persisted in the data dir: a restart
+verified peers; see 'nucmesh peers'), then keeps running until SIGTERM or SIGINT,
+which sends mDNS goodbyes. Boot progress is persisted in the data dir: a restart
 resumes, it never starts over. Logs are JSON lines on stdout (pretty on a TTY;
 NUCMESH_LOG_FORMAT=json|pretty and NUCMESH_LOG_LEVEL override).
 
@@ -39,16 +36,16 @@ Options:
                         the hostname from the node identity and draw the console
                         banner on NUCMESH_BANNER_TTYS (default /dev/tty1,/dev/ttyS0).
                         Never use it on a developer's machine.
-  --k3s-mode MODE       How k3s runs: systemd (default; the image: k3s.service or
-                        k3s-agent.service, which nucmesh enables and starts) or child
-                        (k3s as a child process nucmesh supervises: containers, tests)
-  --k3s-bin PATH        The k3s executable (default /usr/local/bin/k3s); without
-                        one the node stops at k3s-missing, discovery and API running
-  --k3s-config FILE     k3s' config file (default /etc/rancher/k3s/config.yaml);
-                        nucmesh writes only its drop-in, FILE.d/50-nucmesh.yaml
-  --k3s-data-dir DIR    k3s' data dir (default /var/lib/rancher/k3s)
-  --k3s-kubeconfig FILE The admin kubeconfig k3s writes on servers
-                        (default /etc/rancher/k3s/k3s.yaml)
+  --k3s-mode MODE       How k3s runs: systemd (default; the image's k3s.service or
+                        k3s-agent.service) or child (a supervised child process of
+                        the agent, for containers and tests)
+  --k3s-bin PATH        The k3s executable (default: ${DEFAULT_K3S.bin}); without it
+                        the node reports k3s-missing and keeps discovery and the API
+  --k3s-config FILE     k3s' config file (default: ${DEFAULT_K3S.configFile});
+                        nucmesh writes its drop-in to FILE.d/ and never touches FILE
+  --k3s-data-dir DIR    k3s' data dir (default: ${DEFAULT_K3S.dataDir})
+  --k3s-kubeconfig FILE The admin kubeconfig a k3s server writes
+                        (default: ${DEFAULT_K3S.kubeconfig})
   -h, --help            Show this help.
 `;
 
@@ -79,22 +76,16 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
   if (values['fleet'] !== undefined) opts.fleetFile = values['fleet'] as string;
   if (values['hardware-from'] !== undefined) opts.hardwareFrom = values['hardware-from'] as string;
   if (apiPort !== undefined) opts.apiPort = apiPort;
-  const mode = values['k3s-mode'];
-  if (mode !== undefined) {
-    if (mode !== 'systemd' && mode !== 'child')
-      throw new UsageError(`nucmesh agent: --k3s-mode must be systemd or child, got '${String(mode)}'`);
-    opts.k3sMode = mode;
-  }
-  const paths = {
-    'k3s-bin': 'k3sBin',
-    'k3s-config': 'k3sConfig',
-    'k3s-data-dir': 'k3sDataDir',
-    'k3s-kubeconfig': 'k3sKubeconfig',
-  } as const;
-  for (const [flag, key] of Object.entries(paths)) {
-    const v = values[flag];
-    if (typeof v === 'string') opts[key] = v;
-  }
+  const mode = values['k3s-mode'] as string | undefined;
+  if (mode !== undefined && mode !== 'systemd' && mode !== 'child')
+    throw new UsageError(`nucmesh agent: --k3s-mode must be systemd or child, not '${mode}'`);
+  const k3s: NonNullable<AgentOptions['k3s']> = {};
+  if (mode !== undefined) k3s.mode = mode;
+  if (values['k3s-bin'] !== undefined) k3s.bin = values['k3s-bin'] as string;
+  if (values['k3s-config'] !== undefined) k3s.configFile = values['k3s-config'] as string;
+  if (values['k3s-data-dir'] !== undefined) k3s.dataDir = values['k3s-data-dir'] as string;
+  if (values['k3s-kubeconfig'] !== undefined) k3s.kubeconfig = values['k3s-kubeconfig'] as string;
+  if (Object.keys(k3s).length > 0) opts.k3s = k3s;
   if (values['apply-host'] === true) {
     opts.applyHost = true;
     const ttys = process.env['NUCMESH_BANNER_TTYS'];

@@ -4,6 +4,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../helpers/cli.js';
+import { agentOptionsFrom } from '../../../src/cli/commands/agent.js';
+import { k3sOptionsOf, DEFAULT_K3S } from '../../../src/agent/options.js';
 
 test('--help lists every command and exits 0; no command is a usage error', async () => {
   const r = await runCli(['--help']);
@@ -24,6 +26,7 @@ test('usage errors exit 2 with a message that says what was wrong, and no stack 
     ['frobnicate'],
     ['agent', '--bogus'],
     ['agent', '--api-port', 'x', '--fleet', '/x'],
+    ['agent', '--k3s-mode', 'docker'],
     ['fleet'],
     ['fleet', 'init'],
   ]) {
@@ -55,4 +58,32 @@ test('fleet init then check; a broken file fails with exit 1 naming the field', 
   const missing = await runCli(['fleet', 'check', path.join(dir, 'none.yaml')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /fleet init/);
+});
+
+test('agent --k3s-* options set how k3s runs; without them the image defaults hold', () => {
+  const opts = agentOptionsFrom([
+    '--k3s-mode',
+    'child',
+    '--k3s-bin',
+    '/opt/k3s',
+    '--k3s-config',
+    '/tmp/k/config.yaml',
+    '--k3s-data-dir',
+    '/tmp/k/data',
+    '--k3s-kubeconfig',
+    '/tmp/k/k3s.yaml',
+  ]);
+  assert.notEqual(opts, 'help');
+  assert.deepEqual(k3sOptionsOf(opts as Exclude<typeof opts, 'help'>), {
+    mode: 'child',
+    bin: '/opt/k3s',
+    configFile: '/tmp/k/config.yaml',
+    dataDir: '/tmp/k/data',
+    kubeconfig: '/tmp/k/k3s.yaml',
+  });
+  const plain = agentOptionsFrom([]);
+  assert.notEqual(plain, 'help');
+  assert.deepEqual(k3sOptionsOf(plain as Exclude<typeof plain, 'help'>), DEFAULT_K3S);
+  assert.equal(DEFAULT_K3S.mode, 'systemd');
+  assert.equal(DEFAULT_K3S.bin, '/usr/local/bin/k3s');
 });
