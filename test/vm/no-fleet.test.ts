@@ -1,8 +1,8 @@
 /**
  * An image whose EFI partition has no fleet config: the node does not exit or restart. It
  * stays up in no-fleet-config, the banner says what to do, and once the file is copied onto
- * the ESP of the running VM (the probe plays the technician) it goes on (to k3s-missing: no k3s in test images) without a
- * reboot.
+ * the ESP of the running VM (the probe plays the technician) it goes on without a reboot (to
+ * k3s-missing: test images have no k3s).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
