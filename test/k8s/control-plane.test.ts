@@ -1,0 +1,95 @@
+/**
+ * The real upstream parts (built by scripts/k8s-test-bins.sh) run on loopback: etcd,
+ * kube-apiserver, kube-controller-manager holding its leader Lease, and a hollow kubelet
+ * (kubemark --morph=kubelet) whose Node turns Ready, then, once it is stopped, is marked
+ * unreachable by the node lifecycle controller; the garbage collector deletes an orphaned
+ * dependent. Skipped, saying what to install or run, when the parts are not built.
+ */
+import { after, before, describe, it as nodeIt, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { k8sPartsMissing, readK8sVersions } from '../k8s-parts/bins.js';
+import { nodeConditionStatus, type NodeObject } from '../k8s-parts/client.js';
+import { startControlPlane, type ControlPlane } from '../k8s-parts/control-plane.js';
+import { waitForNodeCondition } from '../k8s-parts/hollow-node.js';
+import { memoryOf, stopPart, waitFor } from '../k8s-parts/processes.js';
+
+const skip = k8sPartsMissing();
+const graceSeconds = 20;
+
+// Each test carries the skip (a skipped suite alone counts no skipped test in the summary).
+const it = (name: string, fn: (t: TestContext) => Promise<void> | void): void => {
+  nodeIt(name, { skip }, fn);
+};
+
+describe('real Kubernetes parts on loopback', { timeout: 300_000 }, () => {
+  let cp!: ControlPlane; // set by before() unless skipped
+  before(async () => {
+    if (skip) return;
+    cp = await startControlPlane({ nodeMonitorGracePeriod: `${graceSeconds}s` });
+  });
+  after(async () => {
+    // On failure keep the logs for a look (the folder is named in the diagnostic).
+    await cp?.stop({ keepDir: process.exitCode !== undefined && process.exitCode !== 0 });
+  });
+
+  it('serves the pinned Kubernetes version', async () => {
+    const version = await cp.apiserver.admin.get<{ gitVersion: string }>('/version');
+    assert.equal(version?.gitVersion, readK8sVersions().kubernetes);
+  });
+
+  it('elects a kube-controller-manager leader', () => {
+    assert.match(cp.controllerManager.leader, /.+_[0-9a-f-]{36}$/);
+  });
+
+  it('registers a hollow kubelet whose Node becomes Ready', async (t) => {
+    const hollow = await cp.addHollowNode('hollow-1', { 'nucmesh.test/role': 'worker' });
+    const node = await waitForNodeCondition(cp.apiserver.admin, 'hollow-1', { timeoutMs: 120_000, watch: cp.parts() });
+    assert.equal(node.status?.nodeInfo?.kubeletVersion, readK8sVersions().kubernetes);
+    const lease = await cp.apiserver.admin.get<{ spec?: { holderIdentity?: string } }>(
+      '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-1',
+    );
+    assert.equal(lease?.spec?.holderIdentity, 'hollow-1');
+    for (const part of cp.parts()) {
+      const m = memoryOf(part.pid);
+      t.diagnostic(`${part.name}: RSS ${Math.round(m.rssKiB / 1024)} MiB (peak ${Math.round(m.peakKiB / 1024)} MiB)`);
+    }
+    assert.ok(hollow.part.exit() === undefined, 'kubemark still runs');
+  });
+
+  it('marks the Node unreachable once its kubelet is gone', async () => {
+    const hollow = cp.nodes.find((n) => n.name === 'hollow-1');
+    assert.ok(hollow, 'the hollow node of the test before');
+    await stopPart(hollow.part);
+    const node = await waitForNodeCondition(cp.apiserver.admin, 'hollow-1', {
+      status: 'Unknown',
+      timeoutMs: (graceSeconds + 40) * 1000,
+      watch: cp.parts(),
+    });
+    assert.equal(nodeConditionStatus(node), 'Unknown');
+    const tainted = await waitFor(
+      async () => {
+        const now = await cp.apiserver.admin.get<NodeObject>('/api/v1/nodes/hollow-1');
+        return now?.spec?.taints?.some((taint) => taint.key === 'node.kubernetes.io/unreachable') ? now : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the unreachable taint', watch: cp.parts() },
+    );
+    assert.ok(tainted.spec?.taints?.some((taint) => taint.effect === 'NoExecute'));
+  });
+
+  it('garbage-collects a dependent whose owner is deleted', async () => {
+    const api = cp.apiserver.admin;
+    const base = '/api/v1/namespaces/default/configmaps';
+    const owner = await api.call('POST', base, { metadata: { name: 'gc-owner' } });
+    assert.equal(owner.status, 201, JSON.stringify(owner.body));
+    const uid = (owner.body as { metadata: { uid: string } }).metadata.uid;
+    const ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'gc-owner', uid }];
+    const dependent = await api.call('POST', base, { metadata: { name: 'gc-dependent', ownerReferences } });
+    assert.equal(dependent.status, 201, JSON.stringify(dependent.body));
+    assert.equal((await api.call('DELETE', `${base}/gc-owner`)).status, 200);
+    await waitFor(async () => ((await api.get(`${base}/gc-dependent`)) === undefined ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'the garbage collector deleting gc-dependent',
+      watch: cp.parts(),
+    });
+  });
+});
