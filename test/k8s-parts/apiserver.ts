@@ -13,6 +13,12 @@ export interface ApiserverOptions {
   etcdUrl: string;
   host?: string;
   port?: number;
+  /**
+   * The address in the kubernetes Service's endpoints. Default: HOST, unless it is loopback
+   * (which that Endpoints object refuses): then none, and the apiserver picks the address of
+   * the interface with the default route (so a namespace without one needs this set).
+   */
+  advertiseAddress?: string;
   /** k3s' default service range. */
   serviceCidr?: string;
   extraArgs?: string[];
@@ -27,12 +33,20 @@ export interface RunningApiserver {
   admin: ApiClient;
 }
 
+function isLoopback(host: string): boolean {
+  return host === '::1' || host === 'localhost' || host.startsWith('127.');
+}
+
+function advertiseArgs(address: string | undefined): string[] {
+  return address === undefined ? [] : [`--advertise-address=${address}`];
+}
+
 export function apiserverArgs(o: ApiserverOptions, host: string, port: number): string[] {
   const { pki } = o;
   return [
     `--etcd-servers=${o.etcdUrl}`,
     `--bind-address=${host}`,
-    `--advertise-address=${host}`,
+    ...advertiseArgs(o.advertiseAddress ?? (isLoopback(host) ? undefined : host)),
     `--secure-port=${port}`,
     `--tls-cert-file=${pki.apiserverServing.cert}`,
     `--tls-private-key-file=${pki.apiserverServing.key}`,

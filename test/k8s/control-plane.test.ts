@@ -1,9 +1,9 @@
 /**
  * The real upstream parts (built by scripts/k8s-test-bins.sh) run on loopback: etcd,
- * kube-apiserver, kube-controller-manager holding its leader Lease, and a hollow kubelet
- * (kubemark --morph=kubelet) whose Node turns Ready, then, once it is stopped, is marked
- * unreachable by the node lifecycle controller; the garbage collector deletes an orphaned
- * dependent. Skipped, saying what to install or run, when the parts are not built.
+ * kube-apiserver, kube-controller-manager holding its leader Lease, and two hollow kubelets
+ * (kubemark --morph=kubelet) whose Nodes turn Ready; once one is stopped, the node lifecycle
+ * controller marks it unreachable and taints it NoExecute; the garbage collector deletes an
+ * orphaned dependent. Skipped, saying what to install or run, when the parts are not built.
  */
 import { after, before, describe, it as nodeIt, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,14 +41,25 @@ describe('real Kubernetes parts on loopback', { timeout: 300_000 }, () => {
     assert.match(cp.controllerManager.leader, /.+_[0-9a-f-]{36}$/);
   });
 
-  it('registers a hollow kubelet whose Node becomes Ready', async (t) => {
+  it('registers hollow kubelets whose Nodes become Ready', async (t) => {
+    // Two: with every Node of a zone NotReady the node lifecycle controller stops tainting
+    // ("master disruption mode"), so the test after this one needs a second Node that stays Ready.
     const hollow = await cp.addHollowNode('hollow-1', { 'nucmesh.test/role': 'worker' });
-    const node = await waitForNodeCondition(cp.apiserver.admin, 'hollow-1', { timeoutMs: 120_000, watch: cp.parts() });
-    assert.equal(node.status?.nodeInfo?.kubeletVersion, readK8sVersions().kubernetes);
-    const lease = await cp.apiserver.admin.get<{ spec?: { holderIdentity?: string } }>(
-      '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-1',
+    await cp.addHollowNode('hollow-2');
+    for (const name of ['hollow-1', 'hollow-2']) {
+      const node = await waitForNodeCondition(cp.apiserver.admin, name, { timeoutMs: 120_000, watch: cp.parts() });
+      assert.equal(node.status?.nodeInfo?.kubeletVersion, readK8sVersions().kubernetes);
+    }
+    const holder = await waitFor(
+      async () =>
+        (
+          await cp.apiserver.admin.get<{ spec?: { holderIdentity?: string } }>(
+            '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/hollow-1',
+          )
+        )?.spec?.holderIdentity,
+      { timeoutMs: 30_000, what: 'the Lease of hollow-1', watch: cp.parts() },
     );
-    assert.equal(lease?.spec?.holderIdentity, 'hollow-1');
+    assert.equal(holder, 'hollow-1');
     for (const part of cp.parts()) {
       const m = memoryOf(part.pid);
       t.diagnostic(`${part.name}: RSS ${Math.round(m.rssKiB / 1024)} MiB (peak ${Math.round(m.peakKiB / 1024)} MiB)`);
@@ -56,7 +67,7 @@ describe('real Kubernetes parts on loopback', { timeout: 300_000 }, () => {
     assert.ok(hollow.part.exit() === undefined, 'kubemark still runs');
   });
 
-  it('marks the Node unreachable once its kubelet is gone', async () => {
+  it('marks a Node unreachable and taints it for eviction once its kubelet is gone', async () => {
     const hollow = cp.nodes.find((n) => n.name === 'hollow-1');
     assert.ok(hollow, 'the hollow node of the test before');
     await stopPart(hollow.part);
@@ -69,11 +80,14 @@ describe('real Kubernetes parts on loopback', { timeout: 300_000 }, () => {
     const tainted = await waitFor(
       async () => {
         const now = await cp.apiserver.admin.get<NodeObject>('/api/v1/nodes/hollow-1');
-        return now?.spec?.taints?.some((taint) => taint.key === 'node.kubernetes.io/unreachable') ? now : undefined;
+        const unreachable = now?.spec?.taints?.filter((taint) => taint.key === 'node.kubernetes.io/unreachable');
+        return unreachable?.some((taint) => taint.effect === 'NoExecute') ? unreachable : undefined;
       },
-      { timeoutMs: 30_000, what: 'the unreachable taint', watch: cp.parts() },
+      { timeoutMs: 30_000, what: 'the unreachable:NoExecute taint (evicts pods)', watch: cp.parts() },
     );
-    assert.ok(tainted.spec?.taints?.some((taint) => taint.effect === 'NoExecute'));
+    assert.deepEqual(tainted.map((taint) => taint.effect).sort(), ['NoExecute', 'NoSchedule']);
+    const other = await cp.apiserver.admin.get<NodeObject>('/api/v1/nodes/hollow-2');
+    assert.equal(other && nodeConditionStatus(other), 'True', 'the other Node stays Ready');
   });
 
   it('garbage-collects a dependent whose owner is deleted', async () => {
