@@ -1,7 +1,9 @@
 /**
  * A hollow Node: `kubemark --morph=kubelet`, the real kubelet code (registration, node status,
  * Lease heartbeats, pod sync) with a fake container runtime and fake cAdvisor, authenticated as
- * system:node:NAME. Its scratch folders (kubemark makes them in $TMPDIR) stay below `dir`.
+ * system:node:NAME. kubemark makes its root folder and runtime socket in /tmp whatever $TMPDIR
+ * says; as root it runs in a mount namespace whose /tmp is its own folder below `dir` (with an
+ * inline kubeconfig there), so nothing is left behind.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -20,11 +22,19 @@ export interface HollowNodeOptions {
   labels?: Record<string, string>;
   extraArgs?: string[];
   netns?: string;
+  /** Its own /tmp (a mount namespace; needs root). Default: when running as root. */
+  privateTmp?: boolean;
 }
 
 export interface RunningHollowNode {
   part: RunningPart;
   name: string;
+}
+
+/** Runs FILE ARGS with DIR bind-mounted on /tmp in a new mount namespace (unshare and sh exec: same PID). */
+export function withPrivateTmp(dir: string, file: string, args: string[]): [string, string[]] {
+  const script = 'mount --bind "$0" /tmp && exec "$@"';
+  return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, dir, file, ...args]];
 }
 
 export function hollowNodeArgs(o: HollowNodeOptions, kubeconfig: string, kubeletPort: number): string[] {
@@ -47,16 +57,20 @@ export async function startHollowNode(o: HollowNodeOptions): Promise<RunningHoll
   const nodeDir = path.join(o.dir, `node-${o.name}`);
   const scratch = path.join(nodeDir, 'tmp');
   mkdirSync(scratch, { recursive: true, mode: 0o700 });
-  const kubeconfig = writeKubeconfig(
-    path.join(nodeDir, 'kubelet.kubeconfig'),
+  const privateTmp = o.privateTmp ?? process.getuid?.() === 0;
+  const kubeconfigName = 'kubelet.kubeconfig';
+  writeKubeconfig(
+    path.join(scratch, kubeconfigName),
     `system:node:${o.name}`,
     o.endpoint,
     issueNodeClient(o.pki, o.name),
+    true,
   );
+  const kubeconfig = privateTmp ? `/tmp/${kubeconfigName}` : path.join(scratch, kubeconfigName);
   const args = [...hollowNodeArgs(o, kubeconfig, await freeLoopbackPort()), ...(o.extraArgs ?? [])];
-  const part = startPart(`kubemark ${o.name}`, partPath('kubemark'), args, {
+  const [file, argv] = privateTmp ? withPrivateTmp(scratch, partPath('kubemark'), args) : [partPath('kubemark'), args];
+  const part = startPart(`kubemark ${o.name}`, file, argv, {
     logFile: path.join(nodeDir, 'kubemark.log'),
-    env: { ...process.env, TMPDIR: scratch },
     ...(o.netns === undefined ? {} : { netns: o.netns }),
   });
   return { part, name: o.name };
