@@ -37,8 +37,9 @@ Options:
   --print-bin-dir  Print the bin directory and exit.
   -h, --help       Show this help.
 
-Needs Go >= the go directive of k8s.io/kubernetes $KUBERNETES_VERSION (1.26 for v1.36) on
-PATH or at /usr/local/go/bin/go; exits $EXIT_NO_GO saying so when it is missing.
+Needs Go >= the go directive of k8s.io/kubernetes $KUBERNETES_VERSION (1.26 for v1.36):
+\$NUCMESH_GO, else go on PATH, else /usr/local/go/bin/go; exits $EXIT_NO_GO saying so when
+it is missing or too old.
 Cold: ~ the figures in README.md "Real Kubernetes parts"; needs ~the disk given there.
 EOF
 }
@@ -77,10 +78,11 @@ if ((check_only)); then
   exit 1
 fi
 
-go=$(command -v go || true)
+# $NUCMESH_GO names the go command (tests set it to a missing file to see the message below).
+go=${NUCMESH_GO-$(command -v go || true)}
 [[ -n $go || ! -x /usr/local/go/bin/go ]] || go=/usr/local/go/bin/go
-if [[ -z $go ]]; then
-  printf 'k8s-test-bins: Go not found (on PATH or /usr/local/go/bin/go). Install Go >= 1.26 from\n' >&2
+if [[ -z $go || ! -x $go ]]; then
+  printf 'k8s-test-bins: Go not found (%s). Install Go >= 1.26 from\n' "${go:-not on PATH nor /usr/local/go/bin/go}" >&2
   printf 'go.dev/dl into /usr/local/go (Debian trixie'"'"'s golang-go is too old), then rerun.\n' >&2
   exit $EXIT_NO_GO
 fi

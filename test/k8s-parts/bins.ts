@@ -56,8 +56,12 @@ function executable(file: string): boolean {
   }
 }
 
-/** Where Go is looked for (as scripts/k8s-test-bins.sh does), or undefined. */
-export function findGo(pathVariable = process.env['PATH'] ?? ''): string | undefined {
+/** The go command scripts/k8s-test-bins.sh would use ($NUCMESH_GO, PATH, /usr/local/go), or undefined. */
+export function findGo(
+  pathVariable = process.env['PATH'] ?? '',
+  named = process.env['NUCMESH_GO'],
+): string | undefined {
+  if (named !== undefined) return executable(named) ? named : undefined;
   const candidates = pathVariable
     .split(':')
     .filter((dir) => dir !== '')
@@ -69,10 +73,13 @@ export function findGo(pathVariable = process.env['PATH'] ?? ''): string | undef
  * The skip reason when a part is not built (saying what to install or run), or false when all
  * are there. Never a silent pass: tests call this and skip with its text.
  */
-export function k8sPartsMissing(binDir = k8sBinDir()): string | false {
+export function k8sPartsMissing(binDir = k8sBinDir(), versions = readK8sVersions()): string | false {
   const missing = partNames.filter((name) => !executable(partPath(name, binDir)));
-  if (missing.length === 0 && existsSync(path.join(binDir, '../stamp'))) return false;
-  const what = missing.length > 0 ? missing.join(', ') : 'the build stamp';
+  const stamp = path.join(binDir, '../stamp');
+  const wanted = `kubernetes=${versions.kubernetes} etcd=${versions.etcd}`;
+  const current = existsSync(stamp) && readFileSync(stamp, 'utf8').includes(wanted);
+  if (missing.length === 0 && current) return false;
+  const what = missing.length > 0 ? missing.join(', ') : `a build stamp with ${wanted}`;
   const how =
     findGo() === undefined
       ? 'Go is not installed: install Go >= 1.26 (go.dev/dl, into /usr/local/go), then run scripts/k8s-test-bins.sh'
