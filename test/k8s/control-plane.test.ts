@@ -2,8 +2,8 @@
  * The real upstream parts (built by scripts/k8s-test-bins.sh) run on loopback: etcd,
  * kube-apiserver, kube-controller-manager holding its leader Lease, and two hollow kubelets
  * (kubemark --morph=kubelet) whose Nodes turn Ready; once one is stopped, the node lifecycle
- * controller marks it unreachable and taints it NoExecute; the garbage collector deletes an
- * orphaned dependent. Skipped, saying what to install or run, when the parts are not built.
+ * controller marks it unreachable and taints it NoExecute, and its pod is evicted; the garbage
+ * collector deletes an orphaned dependent. Skipped, saying what to install or run, when the parts are not built.
  */
 import { after, before, describe, it as nodeIt, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,26 @@ import { waitForNodeCondition } from '../k8s-parts/hollow-node.js';
 import { memoryOf, stopPart, waitFor } from '../k8s-parts/processes.js';
 
 const skip = k8sPartsMissing();
+
+interface PodObject {
+  metadata?: { deletionTimestamp?: string };
+  status?: { phase?: string };
+}
+
+/** A pod bound to NODE that tolerates its node being unreachable for 1 s only. */
+function evicteePod(node: string): Record<string, unknown> {
+  return {
+    metadata: { name: 'evictee' },
+    spec: {
+      nodeName: node,
+      automountServiceAccountToken: false,
+      containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10' }],
+      tolerations: [
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 },
+      ],
+    },
+  };
+}
 const graceSeconds = 20;
 
 // Each test carries the skip (a skipped suite alone counts no skipped test in the summary).
@@ -67,9 +87,23 @@ describe('real Kubernetes parts on loopback', { timeout: 300_000 }, () => {
     assert.ok(hollow.part.exit() === undefined, 'kubemark still runs');
   });
 
-  it('marks a Node unreachable and taints it for eviction once its kubelet is gone', async () => {
+  it('marks a Node unreachable, taints it and evicts its pod once its kubelet is gone', async () => {
     const hollow = cp.nodes.find((n) => n.name === 'hollow-1');
     assert.ok(hollow, 'the hollow node of the test before');
+    const api = cp.apiserver.admin;
+    const podPath = '/api/v1/namespaces/default/pods/evictee';
+    // The default ServiceAccount (made by the controller manager) must exist before a pod.
+    await waitFor(async () => api.get('/api/v1/namespaces/default/serviceaccounts/default'), {
+      timeoutMs: 30_000,
+      what: 'the default ServiceAccount',
+    });
+    const created = await api.call('POST', '/api/v1/namespaces/default/pods', evicteePod('hollow-1'));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await waitFor(async () => ((await api.get<PodObject>(podPath))?.status?.phase === 'Running' ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'the pod Running on hollow-1 (fake runtime)',
+      watch: cp.parts(),
+    });
     await stopPart(hollow.part);
     const node = await waitForNodeCondition(cp.apiserver.admin, 'hollow-1', {
       status: 'Unknown',
@@ -88,6 +122,13 @@ describe('real Kubernetes parts on loopback', { timeout: 300_000 }, () => {
     assert.deepEqual(tainted.map((taint) => taint.effect).sort(), ['NoExecute', 'NoSchedule']);
     const other = await cp.apiserver.admin.get<NodeObject>('/api/v1/nodes/hollow-2');
     assert.equal(other && nodeConditionStatus(other), 'True', 'the other Node stays Ready');
+    // Its toleration of the taint lasts 1 s: then the taint eviction controller deletes it (it
+    // stays Terminating: no kubelet confirms).
+    await waitFor(async () => ((await api.get<PodObject>(podPath))?.metadata?.deletionTimestamp ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'the eviction of the pod on hollow-1',
+      watch: cp.parts(),
+    });
   });
 
   it('garbage-collects a dependent whose owner is deleted', async () => {
