@@ -1,7 +1,8 @@
 /**
  * The real control plane in one call: PKI, etcd, kube-apiserver, kube-controller-manager (leader
  * elected), in a fresh folder; hollow Nodes join it. `stop()` stops every part by PID (nodes
- * first, etcd last) and removes the folder unless told to keep it.
+ * first, etcd last) and removes the folder unless told to keep it. In a network namespace
+ * without a default route, set `advertiseAddress` (kube-apiserver exits otherwise).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,12 @@ export interface ControlPlaneOptions {
   /** Parent of the run's folder (default: the OS temp folder). */
   parentDir?: string;
   nodeMonitorGracePeriod?: string;
+  /** Address every part listens on (default 127.0.0.1). */
+  host?: string;
+  /** The apiserver's advertised address (see ApiserverOptions.advertiseAddress). */
+  advertiseAddress?: string;
+  /** Run every part in this network namespace (the test's own client must reach HOST from here). */
+  netns?: string;
   apiserverArgs?: string[];
   controllerManagerArgs?: string[];
 }
@@ -39,13 +46,16 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
   const started: RunningPart[] = [];
   const stopStarted = async (): Promise<void> => stopParts([...started].reverse());
   try {
-    const pki = makeControlPlanePki(path.join(dir, 'pki'));
-    const etcd = await startEtcd({ dir });
+    const where = { ...(o.host ? { host: o.host } : {}), ...(o.netns ? { netns: o.netns } : {}) };
+    const pki = makeControlPlanePki(path.join(dir, 'pki'), o.host ? [o.host] : []);
+    const etcd = await startEtcd({ dir, ...where });
     started.push(etcd.part);
     const apiserver = await startApiserver({
       dir,
       pki,
       etcdUrl: etcd.clientUrl,
+      ...where,
+      ...(o.advertiseAddress ? { advertiseAddress: o.advertiseAddress } : {}),
       ...(o.apiserverArgs ? { extraArgs: o.apiserverArgs } : {}),
     });
     started.push(apiserver.part);
@@ -54,6 +64,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
       pki,
       endpoint: apiserver.endpoint,
       admin: apiserver.admin,
+      ...where,
       ...(o.nodeMonitorGracePeriod ? { nodeMonitorGracePeriod: o.nodeMonitorGracePeriod } : {}),
       ...(o.controllerManagerArgs ? { extraArgs: o.controllerManagerArgs } : {}),
     });
@@ -85,7 +96,9 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
       },
     };
   } catch (error) {
+    // The error carries the failing part's log tail.
     await stopStarted();
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }

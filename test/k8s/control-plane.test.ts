@@ -48,8 +48,10 @@ describe('real Kubernetes parts on loopback', { timeout: 300_000 }, () => {
     cp = await startControlPlane({ nodeMonitorGracePeriod: `${graceSeconds}s` });
   });
   after(async () => {
-    // On failure keep the logs for a look (the folder is named in the diagnostic).
-    await cp?.stop({ keepDir: process.exitCode !== undefined && process.exitCode !== 0 });
+    // On failure keep the logs for a look.
+    const keepDir = process.exitCode !== undefined && process.exitCode !== 0;
+    if (keepDir && cp) console.log(`# the parts' logs are kept in ${cp.dir}`);
+    await cp?.stop({ keepDir });
   });
 
   it('serves the pinned Kubernetes version', async () => {
