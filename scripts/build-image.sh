@@ -9,8 +9,11 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 invocation="$0 $*"
 image_dir=$repo/image
 
-# The pinned k3s release (downloaded and checked against the release's sha256 sums).
-K3S_VERSION_DEFAULT=v1.31.4+k3s1
+# The pinned k3s release (downloaded and checked against the release's sha256 sums), pinned with
+# the upstream Kubernetes and etcd inside it that the tests build (scripts/k8s-test-bins.sh).
+# shellcheck source=k8s-versions.env
+source "$repo/scripts/k8s-versions.env"
+K3S_VERSION_DEFAULT=$K3S_VERSION
 K3S_FILES=(k3s k3s-airgap-images-amd64.tar.zst)
 K3S_SUMS=sha256sum-amd64.txt
 SUITE=trixie
