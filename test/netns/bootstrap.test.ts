@@ -5,7 +5,8 @@
  * 2 agents; a sixth node booted later joins as an agent without waiting for a forming window.
  * The fleet key and the k3s tokens never show in any log line. A seed that loses power while
  * starting k3s is replaced by another seed; two sides of a partition that each formed a cluster
- * both report `conflict` when the partition heals.
+ * both report `conflict` when the partition heals, and `nucmesh reset --rejoin` moves one side
+ * (its seed and server wiped) into the other's cluster.
  */
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -217,7 +218,7 @@ test(
     const all = [...left, ...right];
     split(left, right);
     split(right, left);
-    all.forEach((h, i) => fx.startAgent(h, agentArgs(h, CAPTURES[i] as string)));
+    const agents = new Map(all.map((h, i) => [h, fx.startAgent(h, agentArgs(h, CAPTURES[i] as string))]));
     const formed = await waitFor(
       'both sides to be members',
       () => {
@@ -242,5 +243,40 @@ test(
     );
     console.log(`# partition healed: all in conflict ${((Date.now() - t0) / 1000).toFixed(1)} s later`);
     for (const s of conflicted) for (const id of ids) assert.match(s.detail ?? '', new RegExp(`${id} \\(2 nodes\\)`));
+
+    // The operator moves the right side into the left's cluster: stop, reset --rejoin, start.
+    const target = stateOf('l1')?.clusterId as string;
+    for (const h of right) {
+      const a = agents.get(h);
+      a?.child.kill('SIGTERM');
+      assert.equal(await a?.exited, 0);
+      const k3s = agentArgs(h, '').slice(4);
+      const r = await fx.cli(h, [
+        'reset',
+        '--rejoin',
+        target,
+        '--yes',
+        '--data-dir',
+        path.join(fx.fleet.dir, h),
+        ...k3s,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`joins cluster ${target}`));
+    }
+    right.forEach((h, i) => fx.startAgent(h, agentArgs(h, CAPTURES[i + 2] as string)));
+    const t1 = Date.now();
+    const moved = await waitFor(
+      'all four in the left cluster',
+      () => {
+        const s = all.map(stateOf);
+        return s.every((x) => x && MEMBER.has(x.state) && x.clusterId === target) ? (s as Persisted[]) : undefined;
+      },
+      180_000,
+      500,
+    );
+    console.log(
+      `# reset --rejoin of the right side: all four members of one cluster ${((Date.now() - t1) / 1000).toFixed(1)} s later`,
+    );
+    assert.deepEqual(moved.map((m) => m.state).sort(), ['agent', 'server', 'server', 'server']);
   },
 );

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createLogger } from '../../log.js';
 import { startAgent } from '../../agent/agent.js';
-import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, DEFAULT_K3S, type AgentOptions } from '../../agent/options.js';
-import { UsageError } from '../../errors.js';
+import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, type AgentOptions } from '../../agent/options.js';
+import { K3S_FLAGS, K3S_FLAGS_HELP, k3sFlagsOf } from '../k3s-flags.js';
 import { intOption, parseOptions, write, type Command } from '../command.js';
 
 const help = `Usage: nucmesh agent [options]
@@ -36,16 +36,7 @@ Options:
                         the hostname from the node identity and draw the console
                         banner on NUCMESH_BANNER_TTYS (default /dev/tty1,/dev/ttyS0).
                         Never use it on a developer's machine.
-  --k3s-mode MODE       How k3s runs: systemd (default; the image's k3s.service or
-                        k3s-agent.service) or child (a supervised child process of
-                        the agent, for containers and tests)
-  --k3s-bin PATH        The k3s executable (default: ${DEFAULT_K3S.bin}); without it
-                        the node reports k3s-missing and keeps discovery and the API
-  --k3s-config FILE     k3s' config file (default: ${DEFAULT_K3S.configFile});
-                        nucmesh writes its drop-in to FILE.d/ and never touches FILE
-  --k3s-data-dir DIR    k3s' data dir (default: ${DEFAULT_K3S.dataDir})
-  --k3s-kubeconfig FILE The admin kubeconfig a k3s server writes
-                        (default: ${DEFAULT_K3S.kubeconfig})
+${K3S_FLAGS_HELP}
   -h, --help            Show this help.
 `;
 
@@ -59,11 +50,7 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
       interface: { type: 'string', multiple: true },
       'api-port': { type: 'string' },
       'apply-host': { type: 'boolean' },
-      'k3s-mode': { type: 'string' },
-      'k3s-bin': { type: 'string' },
-      'k3s-config': { type: 'string' },
-      'k3s-data-dir': { type: 'string' },
-      'k3s-kubeconfig': { type: 'string' },
+      ...K3S_FLAGS,
     },
     argv,
   );
@@ -76,16 +63,8 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
   if (values['fleet'] !== undefined) opts.fleetFile = values['fleet'] as string;
   if (values['hardware-from'] !== undefined) opts.hardwareFrom = values['hardware-from'] as string;
   if (apiPort !== undefined) opts.apiPort = apiPort;
-  const mode = values['k3s-mode'] as string | undefined;
-  if (mode !== undefined && mode !== 'systemd' && mode !== 'child')
-    throw new UsageError(`nucmesh agent: --k3s-mode must be systemd or child, not '${mode}'`);
-  const k3s: NonNullable<AgentOptions['k3s']> = {};
-  if (mode !== undefined) k3s.mode = mode;
-  if (values['k3s-bin'] !== undefined) k3s.bin = values['k3s-bin'] as string;
-  if (values['k3s-config'] !== undefined) k3s.configFile = values['k3s-config'] as string;
-  if (values['k3s-data-dir'] !== undefined) k3s.dataDir = values['k3s-data-dir'] as string;
-  if (values['k3s-kubeconfig'] !== undefined) k3s.kubeconfig = values['k3s-kubeconfig'] as string;
-  if (Object.keys(k3s).length > 0) opts.k3s = k3s;
+  const k3s = k3sFlagsOf('agent', values);
+  if (k3s) opts.k3s = k3s;
   if (values['apply-host'] === true) {
     opts.applyHost = true;
     const ttys = process.env['NUCMESH_BANNER_TTYS'];

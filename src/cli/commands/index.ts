@@ -5,5 +5,13 @@ import { fleetCommand } from './fleet.js';
 import { detectCommand } from './detect.js';
 import { captureCommand } from './capture.js';
 import { peersCommand } from './peers.js';
+import { resetCommand } from './reset.js';
 
-export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand, peersCommand];
+export const commands: Command[] = [
+  agentCommand,
+  fleetCommand,
+  detectCommand,
+  captureCommand,
+  peersCommand,
+  resetCommand,
+];
