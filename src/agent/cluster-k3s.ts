@@ -1,7 +1,6 @@
 /** The cluster steps' k3s port on the k3s driver (src/cluster/k3s-driver.ts) and the label writer. */
 import type { FleetConfig } from '../config/fleet.js';
 import type { K3sDriver } from '../cluster/k3s-driver.js';
-import { ensureNodeLabels } from '../cluster/k3s-labels.js';
 import type { K3sPort } from '../cluster/ports.js';
 
 export function k3sPort(driver: K3sDriver, config: Readonly<FleetConfig>): K3sPort {
@@ -22,9 +21,7 @@ export function k3sPort(driver: K3sDriver, config: Readonly<FleetConfig>): K3sPo
     },
     start: (role) => driver.start(role),
     waitReady: (role, nodeName, signal) => driver.waitReady(role, nodeName, signal),
-    async ensureLabels(role, nodeName, labels) {
-      await ensureNodeLabels(driver.kubeconfigFor(role), nodeName, labels);
-    },
+    ensureLabels: (role, nodeName, labels) => driver.ensureLabels(role, nodeName, labels),
     stop: () => driver.stop(),
     wipe: () => driver.wipe(),
   };

@@ -96,7 +96,9 @@ export function flagsToConfig(flags: readonly string[], field: string): Record<s
   const out: Record<string, DropInValue> = {};
   flags.forEach((flag, i) => {
     const m = /^--?([a-z0-9][a-z0-9-]*)(?:[= ](.*))?$/s.exec(flag.trim());
-    if (!m) throw configError(`${field}/${i}: '${flag}' is not a k3s flag (--key=value, --key value or --key)`);
+    // The value is left out of the message: a flag may carry a secret (etcd-s3-secret-key).
+    const shown = flag.split(/[= ]/)[0];
+    if (!m) throw configError(`${field}/${i}: '${shown}' is not a k3s flag (--key=value, --key value or --key)`);
     const key = m[1] as string;
     if (NUCMESH_KEYS.has(key))
       throw configError(

@@ -12,19 +12,19 @@
  *   so the drop-in works the same in both modes. NOTIFY_SOCKET is taken out of the child's environment:
  *   it would otherwise report READY to nucmesh's own unit.
  * Ready in both modes: /readyz (servers) and the Node's Ready condition through @kubernetes/client-node,
- * with /etc/rancher/k3s/k3s.yaml on servers and the kubelet's agent/kubelet.kubeconfig on agents.
+ * with /etc/rancher/k3s/k3s.yaml on servers and the kubelet's agent/kubelet.kubeconfig on agents, in a
+ * worker thread for the length of the wait (k3s-kube-check.ts).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { NucmeshError, errorMessage } from '../errors.js';
 import { componentLogger, type Logger } from '../log.js';
 import { syncDir } from '../node/state-file.js';
 import { DROP_IN_NAME, k3sCommandOf, renderDropIn, type DropInParams, type K3sRole } from './k3s-config.js';
 import { readK3sTokens, type K3sTokens } from './k3s-token.js';
+import { KubeChecker } from './k3s-kube-check.js';
 
 export type K3sMode = 'systemd' | 'child';
 
@@ -85,6 +85,8 @@ export interface K3sDriver {
   readonly dropInFile: string;
   /** The kubeconfig this node uses for the role: the admin one on servers, the kubelet's on agents. */
   kubeconfigFor(role: K3sRole): string;
+  /** Makes the (Ready) Node carry `labels` (k3s-labels.ts); E_K3S_LABELS naming why when it cannot. */
+  ensureLabels(role: K3sRole, nodeName: string, labels: Readonly<Record<string, string>>): Promise<void>;
 }
 
 const RESTART_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
@@ -124,6 +126,18 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
   const driver: K3sDriver = {
     mode: o.mode,
     dropInFile,
+    async ensureLabels(role, nodeName, labels) {
+      const checker = new KubeChecker();
+      try {
+        const why = await checker.check({ kubeconfig: driver.kubeconfigFor(role), nodeName, readyz: false, labels });
+        if (why !== undefined)
+          throw new NucmeshError('E_K3S_LABELS', `cannot set the labels of node ${nodeName}: ${why}`, {
+            data: { nodeName },
+          });
+      } finally {
+        await checker.close();
+      }
+    },
     kubeconfigFor: (role) =>
       k3sCommandOf(role) === 'server' ? adminKubeconfig : path.join(dataDir, 'agent', 'kubelet.kubeconfig'),
     async available() {
@@ -181,29 +195,36 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
     async waitReady(role, nodeName, signal) {
       const command = k3sCommandOf(role);
       const kubeconfig = driver.kubeconfigFor(role);
+      const checker = new KubeChecker();
       let last = 'not started';
       let lastLogged = 0;
-      for (;;) {
-        if (signal.aborted)
-          throw new NucmeshError('E_K3S_NOT_READY', `k3s (${command}) did not become ready: ${last}`, {
-            data: { role, nodeName, last },
-          });
-        const now = Date.now();
-        try {
-          const reason = await readiness(command, nodeName, kubeconfig);
-          if (reason === undefined) {
-            log.info({ role, nodeName }, 'k3s ready: node Ready');
-            return;
+      try {
+        for (;;) {
+          if (signal.aborted)
+            throw new NucmeshError('E_K3S_NOT_READY', `k3s (${command}) did not become ready: ${last}`, {
+              data: { role, nodeName, last },
+            });
+          const now = Date.now();
+          try {
+            const reason =
+              (await processReadiness(command, kubeconfig)) ??
+              (await checker.check({ kubeconfig, nodeName, readyz: command === 'server' }));
+            if (reason === undefined) {
+              log.info({ role, nodeName }, 'k3s ready: node Ready');
+              return;
+            }
+            last = reason;
+          } catch (e) {
+            last = errorMessage(e);
           }
-          last = reason;
-        } catch (e) {
-          last = errorMessage(e);
+          if (now - lastLogged > 15_000) {
+            log.info({ role, nodeName, waitingFor: last }, 'waiting for k3s to become ready');
+            lastLogged = now;
+          }
+          await sleep(pollMs, signal);
         }
-        if (now - lastLogged > 15_000) {
-          log.info({ role, nodeName, waitingFor: last }, 'waiting for k3s to become ready');
-          lastLogged = now;
-        }
-        await sleep(pollMs, signal);
+      } finally {
+        await checker.close();
       }
     },
     async wipe() {
@@ -223,12 +244,8 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
     tokens: () => readK3sTokens(dataDir),
   };
 
-  /** undefined when ready, else what is missing. */
-  async function readiness(
-    command: 'server' | 'agent',
-    nodeName: string,
-    kubeconfig: string,
-  ): Promise<string | undefined> {
+  /** The unit (systemd) or process (child) and the kubeconfig: undefined when there, else what is missing. */
+  async function processReadiness(command: 'server' | 'agent', kubeconfig: string): Promise<string | undefined> {
     if (o.mode === 'systemd') {
       const unit = K3S_UNITS[command];
       const r = await run('systemctl', ['is-active', unit]);
@@ -240,44 +257,10 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
     } catch {
       return `${kubeconfig} does not exist yet`;
     }
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    if (command === 'server') {
-      const readyz = await getReadyz(kc);
-      if (readyz !== 'ok') return `/readyz: ${readyz}`;
-    }
-    const api = kc.makeApiClient(CoreV1Api);
-    let node;
-    try {
-      node = await api.readNode({ name: nodeName });
-    } catch (e) {
-      const code = (e as { code?: number }).code;
-      return code === 404 ? `node ${nodeName} is not registered yet` : `reading node ${nodeName}: ${errorMessage(e)}`;
-    }
-    const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status === 'True') return undefined;
-    return `node ${nodeName} Ready=${ready?.status ?? 'unknown'}${ready?.reason ? ` (${ready.reason})` : ''}`;
+    return undefined;
   }
 
   return driver;
-}
-
-/** GET /readyz with the kubeconfig's credentials: 'ok', or the status and body. */
-async function getReadyz(kc: KubeConfig): Promise<string> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) return 'the kubeconfig names no cluster';
-  const opts: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts);
-  return new Promise((resolve) => {
-    const req = https.get(`${cluster.server}/readyz`, { ...opts, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : `${res.statusCode} ${body.trim()}`));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e) => resolve(e.message));
-  });
 }
 
 /** Atomic write with mode 0600 (the drop-in holds the token): temp file, fsync, rename, directory fsync. */

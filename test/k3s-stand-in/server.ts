@@ -36,6 +36,8 @@ import { nodeObject, Store, TOO_MANY_LEARNERS, type NodeRecord } from './store.j
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PROMOTE_MS = env('K3S_STANDIN_PROMOTE_MS', 2000);
 const READY_DELAY_MS = env('K3S_STANDIN_NODE_READY_MS', 1000);
+/** How long a joining server's etcd takes to catch up as a learner before the leader may promote it. */
+const CATCHUP_MS = env('K3S_STANDIN_CATCHUP_MS', 500);
 const HEARTBEAT_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -375,7 +377,8 @@ async function joinEtcd(j: Joined, name: string, peerUrl: string, store: Store):
     await sleep(1000);
   }
   log.info(`Adding member ${name}=${peerUrl} to etcd cluster as learner`);
-  // The learner catches up at once (its datastore is the copy), then waits for the leader to promote it.
+  // The learner catches up (K3S_STANDIN_CATCHUP_MS), then waits for the leader to promote it.
+  await sleep(CATCHUP_MS);
   await request(`${j.base}/v1-standin/members/${encodeURIComponent(name)}/caught-up`, {
     method: 'POST',
     ca: j.ca,

@@ -36,8 +36,12 @@ function fleet(over: Partial<K3sConfig> = {}): K3sConfig {
   };
 }
 
-/** The seed promotes a caught-up learner every 5 s (k3s: 15 s): a second joiner surely meets the first as a learner. */
-const PROMOTE_MS = '5000';
+/**
+ * The first joining server stays a learner for 6 s (its catch-up) and the seed promotes a caught-up
+ * learner within 1 s (k3s: 15 s): a second joiner started meanwhile surely meets the first as a learner.
+ */
+const PROMOTE_MS = '1000';
+const FIRST_CATCHUP_MS = '6000';
 
 function driverFor(name: string, env: NodeJS.ProcessEnv = {}) {
   const dir = path.join(root, name);
@@ -133,7 +137,7 @@ test(
   'a second server joining while the first is a learner waits for it; both share the CA',
   { skip, timeout: 90_000 },
   async () => {
-    const joiners = [driverFor('server-2'), driverFor('server-3')];
+    const joiners = [driverFor('server-2', { K3S_STANDIN_CATCHUP_MS: FIRST_CATCHUP_MS }), driverFor('server-3')];
     const ports = [await freePort(), await freePort()];
     await Promise.all(
       joiners.map((j, i) =>

@@ -107,3 +107,50 @@ test('waitReady in systemd mode waits for the unit to turn active and says so wh
   assert.equal((err as { code?: string }).code, 'E_K3S_NOT_READY');
   assert.match((err as Error).message, /k3s-agent\.service is not active/);
 });
+
+test('child mode restarts an exiting k3s with backoff, logs its lines, and stops it by PID', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nucmesh-k3s-child-'));
+  const bin = path.join(dir, 'k3s');
+  const starts = path.join(dir, 'starts');
+  // Exits at once the first time, then stays up (exec: the PID the driver holds is the sleeper's).
+  writeFileSync(
+    bin,
+    `#!/bin/sh\necho "$@" >> ${starts}\necho "\${NOTIFY_SOCKET:-unset}" > ${dir}/notify\n` +
+      `echo "k3s line $(wc -l < ${starts})"\n` +
+      `[ "$(wc -l < ${starts})" -ge 2 ] && exec sleep 60\nexit 1\n`,
+  );
+  chmodSync(bin, 0o755);
+  const captured = capturingLogger();
+  const driver = createK3sDriver({
+    mode: 'child',
+    bin,
+    configFile: path.join(dir, 'config.yaml'),
+    dataDir: path.join(dir, 'data'),
+    kubeconfig: path.join(dir, 'k3s.yaml'),
+    log: captured.log,
+    childEnv: { PATH: process.env['PATH'], NOTIFY_SOCKET: '/run/systemd/notify' },
+  });
+  await driver.start('seed');
+  const deadline = Date.now() + 5000;
+  while (!(existsSync(starts) && readFileSync(starts, 'utf8').split('\n').length > 2) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  const lines = readFileSync(starts, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 2, 'started again after the first exit');
+  assert.equal(
+    lines[0],
+    `server --config ${dir}/config.yaml --data-dir ${dir}/data --write-kubeconfig ${dir}/k3s.yaml`,
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  assert.match(captured.text(), /"component":"k3s.child".*"msg":"k3s line 1"/);
+  assert.match(captured.text(), /k3s exited; restarting it/);
+  assert.equal(
+    readFileSync(path.join(dir, 'notify'), 'utf8').trim(),
+    'unset',
+    "nucmesh's NOTIFY_SOCKET is not passed on",
+  );
+  const started = Date.now();
+  await driver.close();
+  assert.ok(Date.now() - started < 5000, 'SIGTERM ended it');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(readFileSync(starts, 'utf8').trim().split('\n').length, 2, 'not restarted after stop');
+});
