@@ -31,6 +31,7 @@ import { DEFAULT_API, DEFAULT_BANNER_TTYS, fleetCandidates, type AgentOptions } 
 import { describeFleetProblem, looksOnEsp, watchFleetConfig, type FleetConfigStatus } from './fleet-config-watch.js';
 import { discoveryOptions, peerEndpoints } from './node-discovery.js';
 import { retryUntilDone } from './retry.js';
+import { crashIfAsked } from './fault-injection.js';
 import { createApiService } from './api-service.js';
 import { createEspWatch, liveAgentHost, type AgentHost } from './esp-watch.js';
 import { systemdNotifier, statusLine } from './systemd-notify.js';
@@ -137,6 +138,7 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
           onStart: (step, attempt) => {
             state.set({ state: 'booting', step });
             log.info({ step, phase: phaseOf(step), attempt }, `boot step ${step}: start`);
+            crashIfAsked(step);
           },
           onSkip: (step, reason) => log.info({ step, phase: phaseOf(step) }, `boot step ${step}: ${reason}`),
           onDone: (step, ms) => log.info({ step, phase: phaseOf(step), ms }, `boot step ${step}: done`),

@@ -14,6 +14,7 @@ import { clusterPhaseOf, clusterSteps } from '../cluster/cluster-sequence.js';
 import { watchConflict } from '../cluster/conflict-watch.js';
 import { K3S_API_PORT } from '../cluster/steps/ready.js';
 import { retryUntilDone } from './retry.js';
+import { crashIfAsked } from './fault-injection.js';
 
 export interface ClusterRun {
   /** Resolves once the node is a member (or the run was stopped first). */
@@ -34,6 +35,7 @@ export function runCluster(
       const name = s.state === 'booting' || s.state === 'failed' || s.state === 'k3s-missing' ? 'forming' : s.state;
       state.set({ state: name, clusterId: s.clusterId, step });
       log.info({ step, phase: clusterPhaseOf(step), attempt }, `cluster step ${step}: start`);
+      crashIfAsked(step);
     },
     onSkip: (step: string, reason: string) =>
       log.info({ step, phase: clusterPhaseOf(step) }, `cluster step ${step}: ${reason}`),

@@ -16,6 +16,8 @@ import path from 'node:path';
 import { waitFor } from './harness.js';
 import { labFixture } from './lab-fixture.js';
 import { hardwareFixturesDir, sharedFixturesMissing } from '../helpers/paths.js';
+import { bootSteps } from '../../src/firstboot/boot-steps.js';
+import { clusterSteps } from '../../src/cluster/cluster-sequence.js';
 import { standInBin } from '../helpers/k3s-stand-in.js';
 
 const fx = labFixture({ fleet: 'boot', subnet: '10.63.0', needs: [sharedFixturesMissing] });
@@ -278,5 +280,62 @@ test(
       `# reset --rejoin of the right side: all four members of one cluster ${((Date.now() - t1) / 1000).toFixed(1)} s later`,
     );
     assert.deepEqual(moved.map((m) => m.state).sort(), ['agent', 'server', 'server', 'server']);
+  },
+);
+
+test(
+  'kill -9 at every step in turn, then a restart: the same identities, one cluster, one seed',
+  { skip: fx.skip, timeout: 900_000 },
+  async () => {
+    // `hostname` runs only with --apply-host (the image's service), so it never starts here.
+    const steps = [...bootSteps, ...clusterSteps].map((s) => s.name).filter((s) => s !== 'hostname');
+    for (const [i, step] of steps.entries()) {
+      const pair = hostsNamed([`x${i}a`, `x${i}b`]);
+      const crash = { NUCMESH_CRASH_AT_STEP: step };
+      const first = pair.map((h, j) => fx.startAgent(h, agentArgs(h, CAPTURES[j] as string), crash));
+      // Both run every step but obtain-join-secret (the joiner's) and, at most, both crash there.
+      const exits = await Promise.race([
+        Promise.all(first.map((a) => a.exited)),
+        waitFor(
+          `a node to reach ${step}`,
+          () => (first.some((a) => a.child.signalCode === 'SIGKILL') ? 'one' : undefined),
+          120_000,
+          200,
+        ),
+      ]);
+      await new Promise((r) => setTimeout(r, 1000));
+      const crashed = pair.filter((_, j) => first[j]?.child.signalCode === 'SIGKILL');
+      assert.ok(crashed.length >= 1, `a node was killed at ${step} (${JSON.stringify(exits)})`);
+      const identityOf = (h: string): string => {
+        const file = path.join(fx.fleet.dir, h, 'identity.json');
+        return existsSync(file) ? readFileSync(file, 'utf8') : '';
+      };
+      const identities = new Map(crashed.map((h) => [h, identityOf(h)]));
+      for (const h of crashed) {
+        killAll(h); // its k3s child, as the power cut would
+        fx.startAgent(h, agentArgs(h, CAPTURES[pair.indexOf(h)] as string));
+      }
+      const states = await waitFor(
+        `both members after a crash at ${step}`,
+        () => {
+          const s = pair.map(stateOf);
+          return s.every((x) => x && MEMBER.has(x.state)) ? (s as Persisted[]) : undefined;
+        },
+        180_000,
+        500,
+      );
+      assert.equal(new Set(states.map((s) => s.clusterId)).size, 1, `one cluster after a crash at ${step}`);
+      assert.equal(
+        pair.filter((h) => clusterRecordOf(h)?.formation === 'seed').length,
+        1,
+        `one seed after a crash at ${step}`,
+      );
+      for (const [h, before] of identities) {
+        // The identity file may be absent before its step ran; once there, it never changes.
+        if (before !== '') assert.equal(identityOf(h), before, `${h} kept its identity after a crash at ${step}`);
+      }
+      console.log(`# kill -9 at ${step}: ${crashed.length} node(s) killed, both members afterwards`);
+      for (const h of pair) killAll(h);
+    }
   },
 );

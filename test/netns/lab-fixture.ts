@@ -136,10 +136,10 @@ export class LabFixture {
   }
 
   /** `nucmesh agent` on a host with the lab's fleet and a data dir of its own (JSON logs). */
-  startAgent(host: string, args: string[] = []): Spawned {
+  startAgent(host: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Spawned {
     const dataDir = path.join(this.fleet.dir, host);
     const argv = [cliPath, 'agent', '--fleet', this.fleet.file, '--data-dir', dataDir, ...args];
-    return this.lab.spawn(host, process.execPath, argv, { NUCMESH_LOG_FORMAT: 'json' });
+    return this.lab.spawn(host, process.execPath, argv, { NUCMESH_LOG_FORMAT: 'json', ...env });
   }
 
   /** Run `nucmesh ARGS` to completion on a host. */
