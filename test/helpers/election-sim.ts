@@ -156,7 +156,7 @@ class EventQueue {
   push(at: number, fn: () => void): void {
     const h = this.#heap;
     h.push({ at, seq: this.#seq++, fn });
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (!this.#less(i, p)) break;
       [h[i], h[p]] = [h[p]!, h[i]!];
@@ -169,7 +169,7 @@ class EventQueue {
     const last = h.pop();
     if (h.length > 0 && last) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -440,14 +440,12 @@ export function simulateElection(params: SimParams): SimResult {
         config,
         now: () => now - n.bootAt, // its own monotonic clock
         peers: () =>
-          (n.peers ??= n.table.list().map(
-            (p): ElectionPeer => ({
-              nodeId: p.nodeId,
-              state: p.state,
-              clusterId: p.clusterId,
-              ...(p.supports !== undefined ? { supports: p.supports } : {}),
-            }),
-          )),
+          (n.peers ??= n.table.list().map((p): ElectionPeer => ({
+            nodeId: p.nodeId,
+            state: p.state,
+            clusterId: p.clusterId,
+            ...(p.supports !== undefined ? { supports: p.supports } : {}),
+          }))),
         newClusterId: () => `c${++clusterSerial}-${n.id}`,
         onOutcome: (o) => onOutcome(n, o),
       });
