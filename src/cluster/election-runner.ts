@@ -36,6 +36,8 @@ export interface ElectionAdvert {
   state: Extract<NodeStateName, 'forming' | 'claiming' | 'seeding' | 'joining' | 'conflict'>;
   clusterId: string;
   supports?: string;
+  /** Advertise `si`: we support a candidate we do not see ourselves. */
+  supportsIndirect?: boolean;
 }
 
 export interface ElectionRunnerOptions {
@@ -101,7 +103,10 @@ export class ElectionRunner {
     if (clusterId !== '') return { state: 'joining', clusterId };
     const d = this.#decision;
     if (d.kind === 'claim') return { state: 'claiming', clusterId, supports: d.supports };
-    if (d.kind === 'wait' && d.supports !== '') return { state: 'forming', clusterId, supports: d.supports };
+    if (d.kind === 'wait' && d.supports !== '')
+      return d.indirect
+        ? { state: 'forming', clusterId, supports: d.supports, supportsIndirect: true }
+        : { state: 'forming', clusterId, supports: d.supports };
     return { state: 'forming', clusterId };
   }
 

@@ -24,7 +24,11 @@
  *    `cluster-not-up` when every member is still joining (the runner lets a joiner of such a
  *    cluster give it up: its seed died before the cluster came up).
  * 4. A peer in `seeding` without a cluster ID has committed: support it and wait.
- * 5. Support the best-ranked candidate (forming or claiming) in view. Not the best: wait.
+ * 5. Support the best-ranked candidate: forming or claiming peers in view, and nodes we do not
+ *    see at all that one of those supports directly (one-way loss: a host dropping one peer's
+ *    packets must not hide the best candidate; such support is advertised as indirect, `si`,
+ *    and never passed on, so a dead candidate is forgotten once those who saw it drop it).
+ *    Not the best: wait.
  * 6. The best waits out its forming window (`formingSeconds`, so that it hears the fleet and an
  *    existing cluster first) and, with `expectedNodes: N`, until floor(N/2)+1 nodes (itself
  *    included) are in view: a partitioned minority waits instead of splitting.
@@ -63,6 +67,8 @@ export interface ElectionPeer {
   /** Empty unless the peer belongs to (or is joining) a cluster. */
   clusterId: string;
   supports?: string;
+  /** It does not see `supports` itself (advert `si`): such support backs a claim but names no one new. */
+  supportsIndirect?: boolean;
   /** Gone from the peer table less than the runner's grace time ago: its last advert. */
   lost?: boolean;
 }
@@ -103,8 +109,11 @@ export interface ClusterSize {
 }
 
 export type Decision =
-  /** `supports`: the node we support as seed ('' when a cluster is in view: nobody). */
-  | { kind: 'wait'; reason: WaitReason; supports: string }
+  /**
+   * `supports`: the node we support as seed ('' when a cluster is in view: nobody); `indirect`
+   * when we do not see it ourselves (advertise `si`).
+   */
+  | { kind: 'wait'; reason: WaitReason; supports: string; indirect?: boolean }
   /** `backed`: every live candidate in view supports us (the hold runs). */
   | { kind: 'claim'; supports: string; backed: boolean }
   | { kind: 'seed' }
@@ -178,8 +187,18 @@ export function decide(input: ElectionInput): Decision {
   if (seed !== undefined) return { kind: 'wait', reason: 'seed-committed', supports: seed };
 
   const candidates = peers.filter((p) => CANDIDATE_STATES.includes(p.state));
-  const [best] = [self.nodeId, ...candidates.map((p) => p.nodeId)].sort(rank);
-  if (best !== self.nodeId) return { kind: 'wait', reason: 'better-candidate', supports: best ?? self.nodeId };
+  // Nodes we do not see at all that a candidate we see supports directly: one-way loss (a host
+  // dropping a peer's packets) must not hide the best candidate. Indirect support is not passed
+  // on, so a dead candidate is forgotten once those who saw it have dropped it.
+  const known = new Set([self.nodeId, ...peers.map((p) => p.nodeId)]);
+  const heardOf = candidates
+    .filter((p) => p.supports !== undefined && !p.supportsIndirect && !known.has(p.supports))
+    .map((p) => p.supports as string);
+  const [best = self.nodeId] = [self.nodeId, ...candidates.map((p) => p.nodeId), ...heardOf].sort(rank);
+  if (best !== self.nodeId)
+    return known.has(best)
+      ? { kind: 'wait', reason: 'better-candidate', supports: best }
+      : { kind: 'wait', reason: 'better-candidate', supports: best, indirect: true };
   const supports = self.nodeId;
   if (input.formingForMs < config.formingSeconds * 1000) return { kind: 'wait', reason: 'forming-window', supports };
   const inView = 1 + peers.filter((p) => !p.lost).length;
