@@ -13,8 +13,9 @@ const TRIALS = 200;
  * boot, the end of a partition, or a crash + 35 s (10 s liveness detection, 10 s lost grace,
  * 15 s before a join of a cluster that never came up is given up), whichever is last; for
  * the last node to decide, the end of one-way deafness too (a node that hears no server cannot
- * join one; the seed itself is decided in time either way). Within it: formingSeconds (5) + claimHoldSeconds (4) + a few
- * rounds of lost adverts (resent every 2 s) or lost query answers (queries every 8 s).
+ * join one; the seed itself is decided in time either way). Within it: formingSeconds (5) +
+ * claimHoldSeconds (4) + a few rounds of lost adverts (resent every 2 s) or lost query answers
+ * (queries every 8 s).
  */
 const DECIDED_WITHIN_MS = 30_000;
 /** From the last decision to the last node joined: cluster-init ≤ 30 s, then servers one by one. */
