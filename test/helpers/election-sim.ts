@@ -25,7 +25,7 @@
  *   takes 5–15 s (server) or 3–10 s (agent) and the node advertises its role. The seed's
  *   cluster-init takes 10–30 s. The cluster's server count is shared state, as k3s's datastore is.
  */
-import type { ClusterSize, ElectionConfig, ElectionPeer } from '../../src/cluster/election.js';
+import { compareRank, type ClusterSize, type ElectionConfig, type ElectionPeer } from '../../src/cluster/election.js';
 import {
   ELECTION_REANNOUNCE_MS,
   ElectionRunner,
@@ -63,6 +63,8 @@ export interface SimParams {
   deafPairs?: number;
   /** … until then. */
   deafUntilMs?: number;
+  /** Until deafUntilMs, no other node hears the best-ranked one (it hears them all). */
+  nobodyHearsBest?: boolean;
   /** Length of preferredServers. */
   preferred: number;
   /** preferredServers lists the late nodes (else some of the others). */
@@ -246,6 +248,10 @@ export function simulateElection(params: SimParams): SimResult {
 
   const deaf = new Set<number>();
   for (let i = 0; i < params.nodes * params.nodes; i++) if (random() < (params.deafPairs ?? 0)) deaf.add(i);
+  if (params.nobodyHearsBest) {
+    const [best] = [...nodes].sort((a, b) => compareRank(preferredServers)(a.id, b.id));
+    for (const n of nodes) if (best && n !== best) deaf.add(best.index * params.nodes + n.index);
+  }
   const canHear = (from: Node, to: Node): boolean =>
     to.alive &&
     to.booted &&

@@ -158,6 +158,14 @@ test('flaps at four times the rate of a starved 50-node lab, with 20 % loss, spl
   }
 });
 
+test('a best-ranked node that nobody hears is not backed: the next one seeds alone, and it joins', () => {
+  for (let seed = 1; seed <= 5; seed++) {
+    const r = simulateElection({ ...base, seed, loss: 0, nobodyHearsBest: true, deafUntilMs: 60_000 });
+    assert.equal(r.seeded.length, 1, `seed ${seed}: seeded ${JSON.stringify(r.seeded)}`);
+    assert.deepEqual(problems(r), [], `seed ${seed}`);
+  }
+});
+
 test('the same seed replays the same trial', () => {
   const a = simulateElection(randomTrial(42));
   const b = simulateElection(randomTrial(42));
