@@ -52,12 +52,14 @@
  * switched to another candidate, that candidate's own claim needs our support, which we do not
  * give while we see ourselves as better.
  *
- * Bounds (with the defaults: formingSeconds 5, claimHoldSeconds 4, lost grace 10 s, adverts
- * repeated every 2 s while electing): all nodes booted together decide within formingSeconds +
- * claimHoldSeconds + a few advert rounds; a node that boots next to a cluster decides on its first
- * advert of a cluster member; a claimant or seed that dies before its cluster is up is replaced
- * within liveness detection (≤ 10 s) + grace (10 s) + claimHoldSeconds + a few advert rounds.
- * test/unit/cluster/election-sim.test.ts checks them on a simulated network.
+ * Bounds (defaults: formingSeconds 5, claimHoldSeconds 4, lost grace 10 s, join revoke 15 s,
+ * adverts resent every 2 s while electing, queries every 8 s), checked by
+ * test/unit/cluster/election-sim.test.ts on a simulated LAN: nodes booted together decide within
+ * formingSeconds + claimHoldSeconds + an advert round (9.5 s without loss), and every node
+ * within 30 s of the fleet settling (last boot, end of a partition); a node booting next to a
+ * running cluster decides on the first server advert it hears (median ≤ 1 s); a claimant that
+ * dies is replaced within liveness detection (≤ 10 s) + grace (10 s) + 30 s, a seed that dies
+ * before its cluster is up within detection + grace + revoke (15 s) + 30 s.
  */
 import type { NodeStateName } from '../node/node-state.js';
 
