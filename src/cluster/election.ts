@@ -40,8 +40,11 @@
  * candidate it sees, and a node supports only one candidate, the best it sees. Two claimants
  * that see each other cannot both be backed (each supports itself, so neither supports the
  * other) and the worse one backs off at once (rule 5). If B does not see A but C sees both, C
- * supports A and B is not backed. Two seeds need a pair that does not hear each other for a
- * whole hold while each sees only supporters: a partition, which `expectedNodes` guards.
+ * supports A, so B supports A indirectly and does not claim. If nobody B sees supports A, B
+ * may claim, but A, hearing B support B, is not backed (the simulation checks that the backing
+ * rule is what prevents two seeds there). Two seeds need two groups that do not hear each other
+ * for a whole hold: a partition, which `expectedNodes` guards; the cases left (a partition
+ * starting in the last moments of a hold without `expectedNodes`) end in a reported conflict.
  *
  * Peer-table flaps (a starved peer dropped as down and back seconds later) must not move the
  * support: the runner keeps a peer that disappeared in view as `lost` for a grace time. A lost
