@@ -4,11 +4,12 @@
  * knows whether it seeds or which cluster it joins) and to "all joined" (every node is a server
  * or agent), for 3, 10 and 50 nodes; median, p95 and max over the runs.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/election.js [N ...] [--runs R]
- *   (default 3 10 50, 30 runs each)
+ *   npx tsc -p tsconfig.json && node dist/bench/election.js [N ...] [--runs R] [--spread MS]
+ *   (default 3 10 50, 30 runs each, boots spread over 10 000 ms)
  *
- * Conditions: boots spread over 10 s; "clean" (no loss, no flaps) and "lossy" (10 % loss, 0.5
- * false downs per node per minute, the rate a 50-node lab on 2 cores showed). The baseline in the
+ * Conditions: boots spread over `--spread` ms (0: all at once, the slowest case for "decided");
+ * "clean" (no loss, no flaps) and "lossy" (10 % loss, 0.5 false downs per node per minute, the
+ * rate a 50-node lab on 2 cores showed). The baseline in the
  * same run is the same election with the old 20 s forming window. The join phase is modelled
  * (cluster-init 10–30 s, servers one at a time 5–15 s each, agents 3–10 s), so "all joined"
  * measures that model as much as the election. Not a test: asserts nothing.
@@ -45,14 +46,19 @@ const stats = (a: number[]): string => {
 };
 
 const args = process.argv.slice(2);
-const runsAt = args.indexOf('--runs');
-const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 30;
-const sizes = args.filter((a, i) => /^\d+$/.test(a) && i !== runsAt + 1).map(Number);
+const option = (name: string, fallback: number): number => {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const runs = option('--runs', 30);
+const spread = option('--spread', 10_000);
+const sizes = args.filter((a, i) => /^\d+$/.test(a) && !args[i - 1]?.startsWith('--')).map(Number);
 
 const conditions = {
   clean: { loss: 0, flapsPerNodeMinute: 0 },
   lossy: { loss: 0.1, flapsPerNodeMinute: 0.5 },
 };
+console.log(`boots spread over ${spread} ms`);
 console.log(`| nodes | condition | forming window | all decided (median / p95 / max) | all joined | splits | runs |`);
 console.log(`|---|---|---|---|---|---|---|`);
 for (const nodes of sizes.length > 0 ? sizes : [3, 10, 50]) {
@@ -60,7 +66,7 @@ for (const nodes of sizes.length > 0 ? sizes : [3, 10, 50]) {
     for (const formingSeconds of [5, 20]) {
       const base: Omit<SimParams, 'seed'> = {
         nodes,
-        bootSpreadMs: 10_000,
+        bootSpreadMs: spread,
         ...c,
         crashes: 0,
         lateNodes: 0,

@@ -32,6 +32,7 @@ import { describeFleetProblem, looksOnEsp, watchFleetConfig, type FleetConfigSta
 import { discoveryOptions, peerEndpoints } from './node-discovery.js';
 import { retryUntilDone } from './retry.js';
 import { crashIfAsked } from './fault-injection.js';
+import { ELECTION_QUERY_INTERVAL_MS } from '../cluster/election-runner.js';
 import { createApiService } from './api-service.js';
 import { createEspWatch, liveAgentHost, type AgentHost } from './esp-watch.js';
 import { systemdNotifier, statusLine } from './systemd-notify.js';
@@ -198,6 +199,8 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
               interfaces: options.interfaces,
               state,
               log,
+              // Ask again at least every 8 s: the seed election's bounds count on it (election.ts).
+              browser: { maxQueryIntervalMs: ELECTION_QUERY_INTERVAL_MS },
             },
             port,
           ),

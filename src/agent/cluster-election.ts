@@ -51,6 +51,7 @@ export function electionPort(w: ElectionWiring): ElectionPort {
             preferredServers: w.config.preferredServers,
             ...(w.config.expectedNodes !== undefined ? { expectedNodes: w.config.expectedNodes } : {}),
             formingSeconds: w.config.discovery.formingSeconds,
+            claimHoldSeconds: w.config.discovery.claimHoldSeconds,
             servers: w.config.servers,
           },
           now: () => performance.now(),
@@ -67,6 +68,7 @@ export function electionPort(w: ElectionWiring): ElectionPort {
             clusterId: a.clusterId,
             step: 'decide',
             ...(a.supports !== undefined ? { supports: a.supports } : {}),
+            ...(a.supportsIndirect ? { supportsIndirect: true } : {}),
           });
         };
         const tick = (): void => {

@@ -23,6 +23,8 @@ export const LOST_GRACE_MS = 10_000;
  * grace (the seed died before its cluster came up). Longer than the flaps seen in a loaded lab.
  */
 export const REVOKE_AFTER_MS = 15_000;
+/** The longest pause between a node's mDNS queries that the election's bounds assume. */
+export const ELECTION_QUERY_INTERVAL_MS = 8000;
 /** While the election runs, the advert is sent again this often (ciao sends an update once). */
 export const ELECTION_REANNOUNCE_MS = 2000;
 
@@ -36,6 +38,8 @@ export interface ElectionAdvert {
   state: Extract<NodeStateName, 'forming' | 'claiming' | 'seeding' | 'joining' | 'conflict'>;
   clusterId: string;
   supports?: string;
+  /** Advertise `si`: we support a candidate we do not see ourselves. */
+  supportsIndirect?: boolean;
 }
 
 export interface ElectionRunnerOptions {
@@ -101,7 +105,10 @@ export class ElectionRunner {
     if (clusterId !== '') return { state: 'joining', clusterId };
     const d = this.#decision;
     if (d.kind === 'claim') return { state: 'claiming', clusterId, supports: d.supports };
-    if (d.kind === 'wait' && d.supports !== '') return { state: 'forming', clusterId, supports: d.supports };
+    if (d.kind === 'wait' && d.supports !== '')
+      return d.indirect
+        ? { state: 'forming', clusterId, supports: d.supports, supportsIndirect: true }
+        : { state: 'forming', clusterId, supports: d.supports };
     return { state: 'forming', clusterId };
   }
 

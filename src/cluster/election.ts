@@ -24,7 +24,11 @@
  *    `cluster-not-up` when every member is still joining (the runner lets a joiner of such a
  *    cluster give it up: its seed died before the cluster came up).
  * 4. A peer in `seeding` without a cluster ID has committed: support it and wait.
- * 5. Support the best-ranked candidate (forming or claiming) in view. Not the best: wait.
+ * 5. Support the best-ranked candidate: forming or claiming peers in view, and nodes we do not
+ *    see at all that one of those supports directly (one-way loss: a host dropping one peer's
+ *    packets must not hide the best candidate; such support is advertised as indirect, `si`,
+ *    and never passed on, so a dead candidate is forgotten once those who saw it drop it).
+ *    Not the best: wait.
  * 6. The best waits out its forming window (`formingSeconds`, so that it hears the fleet and an
  *    existing cluster first) and, with `expectedNodes: N`, until floor(N/2)+1 nodes (itself
  *    included) are in view: a partitioned minority waits instead of splitting.
@@ -36,8 +40,11 @@
  * candidate it sees, and a node supports only one candidate, the best it sees. Two claimants
  * that see each other cannot both be backed (each supports itself, so neither supports the
  * other) and the worse one backs off at once (rule 5). If B does not see A but C sees both, C
- * supports A and B is not backed. Two seeds need a pair that does not hear each other for a
- * whole hold while each sees only supporters: a partition, which `expectedNodes` guards.
+ * supports A, so B supports A indirectly and does not claim. If nobody B sees supports A, B
+ * may claim, but A, hearing B support B, is not backed (the simulation checks that the backing
+ * rule is what prevents two seeds there). Two seeds need two groups that do not hear each other
+ * for a whole hold: a partition, which `expectedNodes` guards; the cases left (a partition
+ * starting in the last moments of a hold without `expectedNodes`) end in a reported conflict.
  *
  * Peer-table flaps (a starved peer dropped as down and back seconds later) must not move the
  * support: the runner keeps a peer that disappeared in view as `lost` for a grace time. A lost
@@ -48,12 +55,14 @@
  * switched to another candidate, that candidate's own claim needs our support, which we do not
  * give while we see ourselves as better.
  *
- * Bounds (with the defaults: formingSeconds 5, claimHoldSeconds 4, lost grace 10 s, adverts
- * repeated every 2 s while electing): all nodes booted together decide within formingSeconds +
- * claimHoldSeconds + a few advert rounds; a node that boots next to a cluster decides on its first
- * advert of a cluster member; a claimant or seed that dies before its cluster is up is replaced
- * within liveness detection (≤ 10 s) + grace (10 s) + claimHoldSeconds + a few advert rounds.
- * test/unit/cluster/election-sim.test.ts checks them on a simulated network.
+ * Bounds (defaults: formingSeconds 5, claimHoldSeconds 4, lost grace 10 s, join revoke 15 s,
+ * adverts resent every 2 s while electing, queries every 8 s), checked by
+ * test/unit/cluster/election-sim.test.ts on a simulated LAN: nodes booted together decide within
+ * formingSeconds + claimHoldSeconds + an advert round (9.5 s without loss), and every node
+ * within 30 s of the fleet settling (last boot, end of a partition); a node booting next to a
+ * running cluster decides on the first server advert it hears (median ≤ 1 s); a claimant that
+ * dies is replaced within liveness detection (≤ 10 s) + grace (10 s) + 30 s, a seed that dies
+ * before its cluster is up within detection + grace + revoke (15 s) + 30 s.
  */
 import type { NodeStateName } from '../node/node-state.js';
 
@@ -63,6 +72,8 @@ export interface ElectionPeer {
   /** Empty unless the peer belongs to (or is joining) a cluster. */
   clusterId: string;
   supports?: string;
+  /** It does not see `supports` itself (advert `si`): such support backs a claim but names no one new. */
+  supportsIndirect?: boolean;
   /** Gone from the peer table less than the runner's grace time ago: its last advert. */
   lost?: boolean;
 }
@@ -103,8 +114,11 @@ export interface ClusterSize {
 }
 
 export type Decision =
-  /** `supports`: the node we support as seed ('' when a cluster is in view: nobody). */
-  | { kind: 'wait'; reason: WaitReason; supports: string }
+  /**
+   * `supports`: the node we support as seed ('' when a cluster is in view: nobody); `indirect`
+   * when we do not see it ourselves (advertise `si`).
+   */
+  | { kind: 'wait'; reason: WaitReason; supports: string; indirect?: boolean }
   /** `backed`: every live candidate in view supports us (the hold runs). */
   | { kind: 'claim'; supports: string; backed: boolean }
   | { kind: 'seed' }
@@ -178,8 +192,18 @@ export function decide(input: ElectionInput): Decision {
   if (seed !== undefined) return { kind: 'wait', reason: 'seed-committed', supports: seed };
 
   const candidates = peers.filter((p) => CANDIDATE_STATES.includes(p.state));
-  const [best] = [self.nodeId, ...candidates.map((p) => p.nodeId)].sort(rank);
-  if (best !== self.nodeId) return { kind: 'wait', reason: 'better-candidate', supports: best ?? self.nodeId };
+  // Nodes we do not see at all that a candidate we see supports directly: one-way loss (a host
+  // dropping a peer's packets) must not hide the best candidate. Indirect support is not passed
+  // on, so a dead candidate is forgotten once those who saw it have dropped it.
+  const known = new Set([self.nodeId, ...peers.map((p) => p.nodeId)]);
+  const heardOf = candidates
+    .filter((p) => p.supports !== undefined && !p.supportsIndirect && !known.has(p.supports))
+    .map((p) => p.supports as string);
+  const [best = self.nodeId] = [self.nodeId, ...candidates.map((p) => p.nodeId), ...heardOf].sort(rank);
+  if (best !== self.nodeId)
+    return known.has(best)
+      ? { kind: 'wait', reason: 'better-candidate', supports: best }
+      : { kind: 'wait', reason: 'better-candidate', supports: best, indirect: true };
   const supports = self.nodeId;
   if (input.formingForMs < config.formingSeconds * 1000) return { kind: 'wait', reason: 'forming-window', supports };
   const inView = 1 + peers.filter((p) => !p.lost).length;

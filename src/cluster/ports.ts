@@ -17,8 +17,9 @@ export interface ClusterPeer {
   address: string;
   apiPort: number;
   k3sPort?: number;
-  /** The node the peer supports as seed while the election runs. */
+  /** The node the peer supports as seed while the election runs (indirectly: on a peer's word). */
   supports?: string;
+  supportsIndirect?: boolean;
 }
 
 export interface ClusterNetwork {

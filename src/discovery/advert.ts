@@ -4,7 +4,8 @@
  *
  * TXT keys: v (protocol), id (node ID), fl (fleet ID), st (state), cl (cluster ID, may be
  * empty), kp (k3s API port, servers only), g (generation), sup (the node ID this node supports
- * as seed while the seed election runs; optional, so adverts without it stay valid), sig (HMAC,
+ * as seed while the seed election runs; optional, so adverts without it stay valid), si (`1`
+ * when that support is indirect: the node does not see that candidate itself), sig (HMAC,
  * see signature.ts). Every field but sig is signed.
  */
 import { ValidationError, type ValidationIssue } from '../errors.js';
@@ -22,6 +23,8 @@ export interface AdvertFields {
   generation: number;
   /** Node ID of the seed candidate this node supports (src/cluster/election.ts). */
   supports?: string;
+  /** That candidate is not in this node's view: it supports it because others do. */
+  supportsIndirect?: boolean;
 }
 
 export interface SignedAdvert extends AdvertFields {
@@ -41,6 +44,7 @@ export function advertToTxt(a: AdvertFields & { signature?: string }): Record<st
   };
   if (a.k3sPort !== undefined) txt['kp'] = String(a.k3sPort);
   if (a.supports !== undefined) txt['sup'] = a.supports;
+  if (a.supportsIndirect) txt['si'] = '1';
   if (a.signature !== undefined) txt['sig'] = a.signature;
   return txt;
 }
@@ -93,12 +97,15 @@ export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
   const sig = need(txt, 'sig', issues);
   const kp = txt['kp'];
   const sup = txt['sup'];
+  const si = txt['si'];
   if (v !== undefined && v !== String(PROTOCOL_VERSION))
     issues.push({ path: '/txt/v', message: `expected protocol version ${PROTOCOL_VERSION}, got '${v.slice(0, 16)}'` });
   if (id !== undefined && !NODE_ID.test(id))
     issues.push({ path: '/txt/id', message: 'expected a node ID (lowercase letters, digits, dashes; at most 63)' });
   if (sup !== undefined && !NODE_ID.test(sup))
     issues.push({ path: '/txt/sup', message: 'expected the node ID of a seed candidate' });
+  if (si !== undefined && (si !== '1' || sup === undefined))
+    issues.push({ path: '/txt/si', message: "expected '1', next to sup" });
   if (fl !== undefined && !FLEET_ID.test(fl))
     issues.push({ path: '/txt/fl', message: 'expected a fleet ID (16 hex digits)' });
   if (st !== undefined && !isNodeState(st))
@@ -130,6 +137,7 @@ export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
   };
   if (k3sPort !== undefined) advert.k3sPort = k3sPort;
   if (sup !== undefined) advert.supports = sup;
+  if (si === '1') advert.supportsIndirect = true;
   return advert;
 }
 

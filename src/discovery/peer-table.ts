@@ -17,6 +17,8 @@ export interface Peer {
   k3sPort?: number;
   /** The seed candidate it supports while the seed election runs. */
   supports?: string;
+  /** It does not see that candidate itself. */
+  supportsIndirect?: true;
   generation: number;
   /** API port (the SRV port). */
   port: number;
@@ -163,6 +165,7 @@ export class PeerTable extends EventEmitter<PeerEvents> {
       serviceKey: svc.key,
       ...(a.k3sPort !== undefined ? { k3sPort: a.k3sPort } : {}),
       ...(a.supports !== undefined ? { supports: a.supports } : {}),
+      ...(a.supportsIndirect ? { supportsIndirect: true as const } : {}),
     };
     const prev = this.#peers.get(a.nodeId);
     if (!prev) {

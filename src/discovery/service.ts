@@ -66,6 +66,7 @@ function fieldsFrom(opts: DiscoveryOptions, s: Readonly<NodeStateSnapshot>, gene
   };
   if (s.k3sPort !== undefined) f.k3sPort = s.k3sPort;
   if (s.supports !== undefined) f.supports = s.supports;
+  if (s.supportsIndirect) f.supportsIndirect = true;
   return f;
 }
 

@@ -42,6 +42,8 @@ export interface NodeStateSnapshot {
   k3sPort?: number;
   /** The node this one supports as seed while the seed election runs (src/cluster/election.ts). */
   supports?: string;
+  /** … a candidate it does not see itself (peers it sees support it). */
+  supportsIndirect?: boolean;
   /**
    * Why the node is in this state and what to do, for people (banner, health route):
    * set with the blocked states, e.g. which fleet config field is wrong.
@@ -53,7 +55,13 @@ export interface NodeStateSnapshot {
 
 /** Two snapshots advertise the same thing (state, cluster, k3s port, supported seed): what peers see. */
 export function sameAdvertised(a: Readonly<NodeStateSnapshot>, b: Readonly<NodeStateSnapshot>): boolean {
-  return a.state === b.state && a.clusterId === b.clusterId && a.k3sPort === b.k3sPort && a.supports === b.supports;
+  return (
+    a.state === b.state &&
+    a.clusterId === b.clusterId &&
+    a.k3sPort === b.k3sPort &&
+    a.supports === b.supports &&
+    !a.supportsIndirect === !b.supportsIndirect
+  );
 }
 
 export class NodeState extends EventEmitter<{ change: [NodeStateSnapshot, NodeStateSnapshot] }> {
@@ -79,12 +87,14 @@ export class NodeState extends EventEmitter<{ change: [NodeStateSnapshot, NodeSt
     if (next.detail === undefined) delete merged.detail;
     if (next.step === undefined) delete merged.step;
     if (next.supports === undefined) delete merged.supports;
+    if (next.supportsIndirect === undefined) delete merged.supportsIndirect;
     const prev = this.#current;
     if (
       prev.state === merged.state &&
       prev.clusterId === merged.clusterId &&
       prev.k3sPort === merged.k3sPort &&
       prev.supports === merged.supports &&
+      prev.supportsIndirect === merged.supportsIndirect &&
       prev.detail === merged.detail &&
       prev.step === merged.step
     )

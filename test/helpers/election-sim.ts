@@ -25,7 +25,7 @@
  *   takes 5–15 s (server) or 3–10 s (agent) and the node advertises its role. The seed's
  *   cluster-init takes 10–30 s. The cluster's server count is shared state, as k3s's datastore is.
  */
-import type { ClusterSize, ElectionConfig, ElectionPeer } from '../../src/cluster/election.js';
+import { compareRank, type ClusterSize, type ElectionConfig, type ElectionPeer } from '../../src/cluster/election.js';
 import {
   ELECTION_REANNOUNCE_MS,
   ElectionRunner,
@@ -63,6 +63,8 @@ export interface SimParams {
   deafPairs?: number;
   /** … until then. */
   deafUntilMs?: number;
+  /** Until deafUntilMs, no other node hears the best-ranked one (it hears them all). */
+  nobodyHearsBest?: boolean;
   /** Length of preferredServers. */
   preferred: number;
   /** preferredServers lists the late nodes (else some of the others). */
@@ -97,6 +99,8 @@ export interface SimResult {
   endAt: number;
   /** Every cluster ID any node seeded. */
   seeded: string[];
+  /** When each was seeded (committed). */
+  seededAt: Record<string, number>;
   log: string[];
 }
 
@@ -114,6 +118,7 @@ interface Advertised {
   state: NodeStateName;
   clusterId: string;
   supports?: string;
+  supportsIndirect?: boolean;
 }
 
 interface Node {
@@ -236,13 +241,17 @@ export function simulateElection(params: SimParams): SimResult {
   }
   const clusters = new Map<string, Cluster>();
   const seeded: string[] = [];
+  const seededAt: Record<string, number> = {};
   let crashesLeft = params.crashes;
-  // One-way deafness holds the election up (the deaf node's candidate lacks its support) until it ends.
-  let settledAt = Math.max(lastBootAt, params.healAtMs ?? 0, params.deafUntilMs ?? 0);
+  let settledAt = Math.max(lastBootAt, params.healAtMs ?? 0);
   let clusterSerial = 0;
 
   const deaf = new Set<number>();
   for (let i = 0; i < params.nodes * params.nodes; i++) if (random() < (params.deafPairs ?? 0)) deaf.add(i);
+  if (params.nobodyHearsBest) {
+    const [best] = [...nodes].sort((a, b) => compareRank(preferredServers)(a.id, b.id));
+    for (const n of nodes) if (best && n !== best) deaf.add(best.index * params.nodes + n.index);
+  }
   const canHear = (from: Node, to: Node): boolean =>
     to.alive &&
     to.booted &&
@@ -280,6 +289,7 @@ export function simulateElection(params: SimParams): SimResult {
       clusterId: a.clusterId,
       generation: n.generation,
       ...(a.supports !== undefined ? { supports: a.supports } : {}),
+      ...(a.supportsIndirect ? { supportsIndirect: true } : {}),
     };
     const instance = `nuc-${n.id}`;
     n.svc = resolvedService(instance, advertToTxt({ ...fields, signature: signAdvert(KEY, instance, fields) }));
@@ -287,7 +297,12 @@ export function simulateElection(params: SimParams): SimResult {
   const publish = (n: Node): void => {
     const a = advertOf(n);
     const prev = n.advert;
-    if (prev && prev.state === a.state && prev.clusterId === a.clusterId && prev.supports === a.supports) return;
+    const same =
+      prev?.state === a.state &&
+      prev.clusterId === a.clusterId &&
+      prev.supports === a.supports &&
+      !prev.supportsIndirect === !a.supportsIndirect;
+    if (same) return;
     n.advert = a;
     sign(n, a);
     for (const o of others(n)) deliver(n, o);
@@ -365,6 +380,7 @@ export function simulateElection(params: SimParams): SimResult {
       n.decidedAt = now;
       n.clusterId = o.clusterId;
       seeded.push(o.clusterId);
+      seededAt[o.clusterId] = now;
       clusters.set(o.clusterId, { servers: new Set(), agents: new Set() });
       const initMs = between(10_000, 30_000);
       maybeCrash(n, initMs, 'seed before its cluster is up');
@@ -445,6 +461,7 @@ export function simulateElection(params: SimParams): SimResult {
             state: p.state,
             clusterId: p.clusterId,
             ...(p.supports !== undefined ? { supports: p.supports } : {}),
+            ...(p.supportsIndirect ? { supportsIndirect: true } : {}),
           }))),
         newClusterId: () => `c${++clusterSerial}-${n.id}`,
         onOutcome: (o) => onOutcome(n, o),
@@ -484,6 +501,7 @@ export function simulateElection(params: SimParams): SimResult {
     settledAt,
     endAt: now,
     seeded,
+    seededAt,
     log,
   };
 }

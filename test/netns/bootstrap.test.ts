@@ -288,7 +288,11 @@ test(
   { skip: fx.skip, timeout: 900_000 },
   async () => {
     // `hostname` runs only with --apply-host (the image's service), so it never starts here.
-    const steps = [...bootSteps, ...clusterSteps].map((s) => s.name).filter((s) => s !== 'hostname');
+    // NUCMESH_CRASH_STEPS=a,b runs only those (to replay one).
+    const only = process.env['NUCMESH_CRASH_STEPS']?.split(',');
+    const steps = [...bootSteps, ...clusterSteps]
+      .map((s) => s.name)
+      .filter((s) => s !== 'hostname' && (!only || only.includes(s)));
     for (const [i, step] of steps.entries()) {
       const pair = hostsNamed([`x${i}a`, `x${i}b`]);
       const crash = { NUCMESH_CRASH_AT_STEP: step };
@@ -311,10 +315,12 @@ test(
         return existsSync(file) ? readFileSync(file, 'utf8') : '';
       };
       const identities = new Map(crashed.map((h) => [h, identityOf(h)]));
-      for (const h of crashed) {
+      const again = crashed.map((h) => {
         killAll(h); // its k3s child, as the power cut would
-        fx.startAgent(h, agentArgs(h, CAPTURES[pair.indexOf(h)] as string));
-      }
+        return fx.startAgent(h, agentArgs(h, CAPTURES[pair.indexOf(h)] as string));
+      });
+      if (process.env['NUCMESH_CRASH_LOGS'])
+        setTimeout(() => again.forEach((a) => console.log(a.stdout())), 60_000).unref();
       const states = await waitFor(
         `both members after a crash at ${step}`,
         () => {

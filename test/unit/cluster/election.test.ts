@@ -177,3 +177,26 @@ test('a cluster whose members in view are all joining (its seed died) is no conf
   ];
   assert.deepEqual(decide(input(peers)), { kind: 'join', clusterId: 'k2', via: ['s'] });
 });
+
+test('a candidate we do not see, supported directly by one we see, is supported indirectly and never passed on', () => {
+  // We (b) do not hear a; c does and supports it.
+  assert.deepEqual(decide(input([forming('c', 'a')])), {
+    kind: 'wait',
+    reason: 'better-candidate',
+    supports: 'a',
+    indirect: true,
+  });
+  // Support that is itself indirect names no one new: a dead candidate is not kept alive by hearsay.
+  const hearsay: ElectionPeer = { ...forming('c', 'a'), supportsIndirect: true };
+  assert.equal(decide(input([hearsay])).kind, 'claim');
+  // A node we see, but not as a candidate (it joined a cluster meanwhile), is nobody's candidate.
+  const joined: ElectionPeer = { nodeId: 'a', state: 'agent', clusterId: '' };
+  assert.equal(decide(input([forming('c', 'a'), joined])).kind, 'claim');
+  // Indirect support backs a claim.
+  const a = decide({
+    ...input([hearsay]),
+    self: { nodeId: 'a', clusterId: '', committed: false },
+    claimHeldForMs: 4000,
+  });
+  assert.deepEqual(a, { kind: 'seed' });
+});

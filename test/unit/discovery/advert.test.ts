@@ -56,6 +56,8 @@ test('each bad TXT field is reported by name', () => {
     [{ ...good, sig: 'short' }, '/txt/sig'],
     [{ ...good, kp: '70000' }, '/txt/kp'],
     [{ ...good, sup: 'Not-A-Node' }, '/txt/sup'],
+    [{ ...good, sup: 'a1', si: 'yes' }, '/txt/si'],
+    [{ ...good, si: '1' }, '/txt/si'],
   ];
   for (const [txt, path] of cases) {
     assert.throws(
@@ -133,4 +135,9 @@ test('the supported seed (sup) round-trips, is signed, and leaves adverts withou
   assert.ok(canonicalAdvert('nuc-1', withSup).includes('["sup","z9"]'), 'sup is in the signed bytes');
   assert.equal(signAdvert(key, 'nuc-1', withSup), 'TH7Ieb_zVCl6vvDAbOwXhM2QGL4yq9Zc4pNRFFDXqww');
   assert.equal('supports' in advertFromTxt(advertToTxt({ ...fields, signature: 'A'.repeat(43) })), false);
+  // Indirect support (si=1) is signed too.
+  const indirect: AdvertFields = { ...withSup, supportsIndirect: true };
+  const sig = signAdvert(key, 'nuc-1', indirect);
+  assert.equal(advertFromTxt(advertToTxt({ ...indirect, signature: sig })).supportsIndirect, true);
+  assert.equal(verifyAdvert(key, 'nuc-1', withSup, sig), false);
 });

@@ -54,3 +54,15 @@ test('set: a step goes with its change; what the advert carries is compared apar
     ),
   );
 });
+
+test('the supported seed is advertised and belongs to the change it came with', () => {
+  const s = new NodeState({ state: 'forming', clusterId: '' });
+  s.set({ state: 'forming', supports: 'a', supportsIndirect: true });
+  assert.deepEqual(s.current, { state: 'forming', clusterId: '', supports: 'a', supportsIndirect: true });
+  const before = { ...s.current };
+  s.set({ state: 'forming', supports: 'a' });
+  assert.ok(!sameAdvertised(before, s.current), 'indirect or not is advertised');
+  s.set({ state: 'joining', clusterId: 'c1' });
+  assert.equal(s.current.supports, undefined, 'a change without a supported seed clears it');
+  assert.ok(!sameAdvertised({ state: 'forming', clusterId: '', supports: 'a' }, { state: 'forming', clusterId: '' }));
+});
