@@ -72,7 +72,9 @@ export function electionPort(w: ElectionWiring): ElectionPort {
           });
         };
         const tick = (): void => {
-          runner.tick();
+          const d = runner.tick();
+          // A seed committed before a restart gets no new outcome: its decision says so.
+          if (!settled && d.kind === 'seed') finish({ kind: 'seed', clusterId: runner.clusterId });
           advertise();
         };
         const timer = setInterval(tick, w.tickMs ?? 250);
