@@ -24,6 +24,8 @@ export const ERROR_CATALOGUE = {
   E_STOPPING: 'The node is shutting down: its peers are to treat it as gone.',
   E_NOT_READY: 'Discovery is not running yet (no fleet config, or still starting): the peer routes cannot answer.',
   E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
+  E_TLS_REQUIRED: 'The API port speaks HTTPS: plain HTTP is taken only from the loopback address.',
+  E_NODE_CERT: 'The node\'s API certificate cannot be made or written (data dir not writable, or a fleet CA key that is not ECDSA P-256).',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

@@ -46,7 +46,7 @@ export function createApiService(o: {
     }
     await retryUntilDone(
       async () => {
-        const server = await startApiServer(buildApp(o.deps), want.bind, want.port);
+        const server = await startApiServer(buildApp(o.deps), { host: want.bind, port: want.port, tls: o.tls() });
         current = { server, ...want };
         problem = undefined;
         o.log.info({ port: server.port, bind: want.bind }, 'API listening');
