@@ -25,7 +25,14 @@ export const ERROR_CATALOGUE = {
   E_NOT_READY: 'Discovery is not running yet (no fleet config, or still starting): the peer routes cannot answer.',
   E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
   E_TLS_REQUIRED: 'The API port speaks HTTPS: plain HTTP is taken only from the loopback address.',
-  E_NODE_CERT: 'The node\'s API certificate cannot be made or written (data dir not writable, or a fleet CA key that is not ECDSA P-256).',
+  E_NODE_CERT:
+    "The node's API certificate cannot be made or written (data dir not writable, or a fleet CA key that is not ECDSA P-256).",
+  E_UNAUTHORIZED:
+    "An API request came without a bearer token, or with one that is not the fleet config's reader or admin token.",
+  E_FORBIDDEN: 'An API request with the reader token asked for a route that needs the admin token.',
+  E_RATE_LIMITED: 'Too many failed API token attempts from one address: it is refused for a while.',
+  E_UNAVAILABLE:
+    'What the API route answers with is not there yet (the cluster is not up, or the part is not running).',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

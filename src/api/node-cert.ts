@@ -13,7 +13,7 @@ import path from 'node:path';
 import { NucmeshError, errorMessage } from '../errors.js';
 import { certFingerprint } from '../node/cert-pin.js';
 
-/** @peculiar/x509, loaded only when a certificate is made (once per node): it and its ASN.1 code stay out of RSS otherwise. */
+/** @peculiar/x509, loaded only when a certificate is made (once per node): its code stays out of RSS otherwise. */
 async function x509Lib(): Promise<typeof import('@peculiar/x509')> {
   await import('reflect-metadata'); // tsyringe, inside @peculiar/x509, needs it loaded first
   const x509 = await import('@peculiar/x509');
@@ -85,7 +85,9 @@ export async function makeNodeCertificate(o: {
   const names = [...new Set([o.hostname, 'localhost', '127.0.0.1', '::1', ...(o.altNames ?? [])])];
   const publicKey = (await publicOf(key)) as never;
   const common = {
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     subject: `CN=${o.hostname.replace(/[^A-Za-z0-9.-]/g, '-')}`,
     notBefore: new Date(now.getTime() - DAY),
     notAfter: new Date(now.getTime() + VALID_DAYS * DAY),
@@ -123,9 +125,13 @@ async function importEcOrFail(keyPem: string): Promise<CryptoKey> {
   try {
     return await importEcPrivateKey(keyPem, ['sign']);
   } catch (e) {
-    throw new NucmeshError('E_NODE_CERT', `the fleet CA key (api.ca.key) is not an ECDSA P-256 key: ${errorMessage(e)}`, {
-      cause: e,
-    });
+    throw new NucmeshError(
+      'E_NODE_CERT',
+      `the fleet CA key (api.ca.key) is not an ECDSA P-256 key: ${errorMessage(e)}`,
+      {
+        cause: e,
+      },
+    );
   }
 }
 

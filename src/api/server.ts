@@ -52,7 +52,9 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 function plainRefusal(): string {
-  const body = JSON.stringify(apiError(400, 'E_TLS_REQUIRED', 'this port speaks HTTPS; plain HTTP only from 127.0.0.1'));
+  const body = JSON.stringify(
+    apiError(400, 'E_TLS_REQUIRED', 'this port speaks HTTPS; plain HTTP only from 127.0.0.1'),
+  );
   return [
     'HTTP/1.1 400 Bad Request',
     'content-type: application/json; charset=utf-8',
@@ -85,7 +87,10 @@ export async function startApiServer(app: FastifyInstance, o: ApiServerOptions):
     keepAliveTimeout: t.keepAlive,
     connectionsCheckingInterval: Math.min(1000, t.headers),
   };
-  const secure = https.createServer({ ...common, cert: o.tls.cert, key: o.tls.key, handshakeTimeout: t.handshake }, handler);
+  const secure = https.createServer(
+    { ...common, cert: o.tls.cert, key: o.tls.key, handshakeTimeout: t.handshake },
+    handler,
+  );
   const plain = http.createServer(common, handler);
   const onClientError = (err: NodeJS.ErrnoException, socket: net.Socket | import('node:stream').Duplex): void => {
     if (err.code !== 'ECONNRESET' && (socket as net.Socket).writable && !(socket as net.Socket).destroyed)

@@ -15,6 +15,8 @@ export interface Peer {
   state: NodeStateName;
   clusterId: string;
   k3sPort?: number;
+  /** Pin of the peer's API certificate, from its signed advert. */
+  certPin?: string;
   generation: number;
   /** API port (the SRV port). */
   port: number;
@@ -160,6 +162,7 @@ export class PeerTable extends EventEmitter<PeerEvents> {
       lastSeen: this.#opts.now(),
       serviceKey: svc.key,
       ...(a.k3sPort !== undefined ? { k3sPort: a.k3sPort } : {}),
+      ...(a.certPin !== undefined ? { certPin: a.certPin } : {}),
     };
     const prev = this.#peers.get(a.nodeId);
     if (!prev) {

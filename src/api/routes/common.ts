@@ -1,0 +1,29 @@
+/** What every route plugin is given, and the error answers routes declare besides their own. */
+import type { FastifyReply } from 'fastify';
+import { apiError } from '../api-error.js';
+import type { ApiDeps, OpsDeps } from '../deps.js';
+import { ErrorResponse } from '../schemas.js';
+
+export interface RouteOptions {
+  deps: ApiDeps;
+}
+
+/** Error answers of every route (bad request, not found, internal). */
+export const ERRORS = { 400: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse } as const;
+/** Error answers of a route behind a token. */
+export const AUTH_ERRORS = {
+  ...ERRORS,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  429: ErrorResponse,
+  503: ErrorResponse,
+} as const;
+
+export const UNAVAILABLE = (what: string) => apiError(503, 'E_UNAVAILABLE', what);
+
+/** The ops data, or a 503 answer sent when the node has none (a bare discovery node). */
+export function opsOr503(deps: ApiDeps, reply: FastifyReply): OpsDeps | undefined {
+  if (deps.ops) return deps.ops;
+  void reply.code(503).send(UNAVAILABLE('this node serves no ops data'));
+  return undefined;
+}
