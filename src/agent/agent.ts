@@ -89,7 +89,10 @@ export function startAgent(
         return c;
       },
       async (err: unknown) => {
-        log.warn({ err: errorMessage(err) }, 'API certificate: cannot keep one in the data dir; using one for this run');
+        log.warn(
+          { err: errorMessage(err) },
+          'API certificate: cannot keep one in the data dir; using one for this run',
+        );
         return makeNodeCertificate({ hostname: os.hostname() });
       },
     ));

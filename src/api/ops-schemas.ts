@@ -4,14 +4,13 @@
  * the schemas are the list of what may be shown. No field holds a secret.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { NODE_STATES } from '../node/node-state.js';
+import { nullable, State, stringEnum } from './schemas.js';
 
-const State = Type.Union(NODE_STATES.map((s) => Type.Literal(s)));
 const Str = Type.String();
-const NStr = Type.Union([Type.String(), Type.Null()]);
-const NInt = Type.Union([Type.Integer(), Type.Null()]);
-const NNum = Type.Union([Type.Number(), Type.Null()]);
-const NBool = Type.Union([Type.Boolean(), Type.Null()]);
+const NStr = nullable('string');
+const NInt = nullable('integer');
+const NNum = nullable('number');
+const NBool = nullable('boolean');
 const obj = <P extends Record<string, TSchema>>(p: P) => Type.Object(p, { additionalProperties: false });
 
 export const NodeResponse = obj({
@@ -22,7 +21,7 @@ export const NodeResponse = obj({
   state: State,
   detail: Type.Optional(Str),
   step: Type.Optional(Str),
-  role: Type.Union([Type.Literal('server'), Type.Literal('agent'), Type.Null()]),
+  role: Type.Unsafe<'server' | 'agent' | null>({ type: ['string', 'null'], enum: ['server', 'agent', null] }),
   clusterId: Str,
   uptimeSeconds: Type.Number({ minimum: 0 }),
   addresses: Type.Array(obj({ iface: Str, address: Str, family: Str })),
@@ -96,7 +95,7 @@ export type PeersView = Static<typeof PeersResponse>;
 export const BootStep = obj({
   name: Str,
   phase: Type.Optional(Str),
-  status: Type.Union(['pending', 'running', 'done', 'skipped', 'failed'].map((s) => Type.Literal(s))),
+  status: stringEnum(['pending', 'running', 'done', 'skipped', 'failed'] as const),
   attempts: Type.Integer({ minimum: 0 }),
   startedAt: Type.Optional(Str),
   endedAt: Type.Optional(Str),
@@ -127,12 +126,7 @@ export type LogUnit = (typeof LOG_UNITS)[number];
 export const MAX_LOG_LINES = 5000;
 
 export const LogsQuery = obj({
-  unit: Type.Optional(
-    Type.Union(
-      LOG_UNITS.map((u) => Type.Literal(u)),
-      { default: 'nucmesh' },
-    ),
-  ),
+  unit: Type.Optional(stringEnum(LOG_UNITS, { default: 'nucmesh', description: 'whose log' })),
   since: Type.Optional(
     Type.String({
       pattern: '^([0-9]{1,6}[smhd]|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z)$',
@@ -152,7 +146,7 @@ export const LogLine = obj({
 });
 export type LogLine = Static<typeof LogLine>;
 export const LogsResponse = obj({
-  source: Type.Union([Type.Literal('journal'), Type.Literal('memory')]),
+  source: stringEnum(['journal', 'memory'] as const),
   lines: Type.Array(LogLine),
 });
 
