@@ -97,6 +97,11 @@ export async function startApiServer(app: FastifyInstance, o: ApiServerOptions):
       (socket as net.Socket).end(badRequestAnswer());
     else socket.destroy();
   };
+  // These servers never listen themselves (the raw server hands them connections), so start
+  // what `listening` starts: the connection list that enforces the header and request timeouts
+  // and lets close() find idle connections.
+  secure.emit('listening');
+  plain.emit('listening');
   plain.on('clientError', onClientError);
   secure.on('clientError', onClientError);
   secure.on('tlsClientError', (_err, socket) => socket.destroy());
@@ -153,15 +158,20 @@ export async function startApiServer(app: FastifyInstance, o: ApiServerOptions):
     close() {
       closed ??= (async () => {
         raw.close();
-        // preClose hooks: the app answers 503 from now on; requests under way finish.
+        // preClose hooks: the app answers 503 from now on; requests under way finish, and
+        // connections are closed as they fall idle, for at most closeGrace.
         const appClosed = app.close();
-        for (const s of [secure, plain]) s.closeIdleConnections();
-        const drained = Promise.all([secure, plain].map((s) => new Promise<void>((r) => s.close(() => r()))));
-        const grace = new Promise<void>((r) => setTimeout(r, t.closeGrace).unref());
-        await Promise.race([drained, grace]);
-        for (const s of [secure, plain]) s.closeAllConnections();
+        const until = Date.now() + t.closeGrace;
+        while (sockets.size > 0 && Date.now() < until) {
+          for (const s of [secure, plain]) s.closeIdleConnections();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        for (const s of [secure, plain]) {
+          s.closeAllConnections();
+          s.close();
+        }
         for (const socket of sockets) socket.destroy();
-        await Promise.all([appClosed, drained]);
+        await appClosed;
       })();
       return closed;
     },
