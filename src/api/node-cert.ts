@@ -4,24 +4,24 @@
  * `api-cert.pem`). Self-signed, or issued by the fleet CA when the fleet config has one
  * (`api.ca`); a kept certificate is used again as long as it fits (same issuer wanted, not
  * about to expire). Its SHA-256 fingerprint goes into the signed advert, so every holder of the
- * fleet key can pin it (src/node/cert-pin.ts). Made in JavaScript (@peculiar/x509 on Node's
- * WebCrypto): the image has no openssl.
+ * fleet key can pin it (src/node/cert-pin.ts). Written as DER here and signed by node:crypto
+ * (der.ts): the image has no openssl, and an X.509 library costs a second of CPU to load.
  */
-import { webcrypto, X509Certificate, createPrivateKey } from 'node:crypto';
+import {
+  X509Certificate,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
+import net from 'node:net';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { NucmeshError, errorMessage } from '../errors.js';
 import { certFingerprint } from '../node/cert-pin.js';
-
-/** @peculiar/x509, loaded only when a certificate is made (once per node): its code stays out of RSS otherwise. */
-async function x509Lib(): Promise<typeof import('@peculiar/x509')> {
-  await import('reflect-metadata'); // tsyringe, inside @peculiar/x509, needs it loaded first
-  const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as never);
-  return x509;
-}
-
-type CryptoKey = webcrypto.CryptoKey;
+import { bits, bool, children, explicit, ipBytes, NULL, octets, oid, seq, set, time, tlv, uint, utf8 } from './der.js';
 
 export interface PemPair {
   cert: string;
@@ -33,8 +33,6 @@ export interface NodeCertificate extends PemPair {
   fingerprint: string;
 }
 
-const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;
 /** Long-lived: a NUC may sit years in a cupboard; the pin, not the dates, is what peers check. */
 const VALID_DAYS = 3650;
@@ -44,29 +42,59 @@ const RENEW_BEFORE_DAYS = 30;
 export const CERT_FILE = 'api-cert.pem';
 export const KEY_FILE = 'api-key.pem';
 
-function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN ${label}-----\n${b64.replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
+const OID = {
+  commonName: '2.5.4.3',
+  ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectAltName: '2.5.29.17',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+};
+
+function nameOf(cn: string): Buffer {
+  return seq(set(seq(oid(OID.commonName), utf8(cn))));
 }
 
-async function importEcPrivateKey(keyPem: string, usages: webcrypto.KeyUsage[]): Promise<CryptoKey> {
-  const der = createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' });
-  return webcrypto.subtle.importKey('pkcs8', der, EC, true, usages) as Promise<CryptoKey>;
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return seq(oid(id), ...(critical ? [bool(true)] : []), octets(value));
 }
 
-async function publicOf(keyPem: string): Promise<CryptoKey> {
-  const jwk = createPrivateKey(keyPem).export({ format: 'jwk' });
-  delete jwk.d;
-  return webcrypto.subtle.importKey('jwk', jwk, EC, true, ['verify']) as Promise<CryptoKey>;
+/** The signature algorithm a CA (or our own) key signs with. */
+function signatureAlgorithm(key: KeyObject): { der: Buffer; dsaEncoding?: 'der' } {
+  if (key.asymmetricKeyType === 'ec') return { der: seq(oid(OID.ecdsaWithSha256)), dsaEncoding: 'der' };
+  if (key.asymmetricKeyType === 'rsa') return { der: seq(oid(OID.sha256WithRsa), NULL) };
+  throw new NucmeshError(
+    'E_NODE_CERT',
+    `a ${key.asymmetricKeyType ?? 'unknown'} key cannot sign the API certificate (EC or RSA)`,
+  );
 }
 
-function isIp(name: string): boolean {
-  return /^[0-9.]+$/.test(name) || name.includes(':');
+/** The subject Name of a certificate, as DER (the issuer field of what it signs). */
+function subjectDer(certPem: string): Buffer {
+  const tbs = children(new X509Certificate(certPem).raw)[0] ?? Buffer.alloc(0);
+  const fields = children(tbs);
+  const offset = (fields[0]?.[0] ?? 0) === 0xa0 ? 1 : 0; // [0] version present
+  const subject = fields[offset + 4];
+  if (!subject) throw new NucmeshError('E_NODE_CERT', 'the fleet CA certificate (api.ca.cert) cannot be read');
+  return subject;
+}
+
+function readCaKey(pem: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch (e) {
+    throw new NucmeshError('E_NODE_CERT', `the fleet CA key (api.ca.key) cannot be read: ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
 }
 
 /**
  * A new certificate for `hostname` (and `altNames`), with `keyPem` or a new key; signed by `ca`
- * when given, else by itself.
+ * when given, else by itself. Written as DER here (node:crypto signs): no X.509 library, a few ms.
  */
 export async function makeNodeCertificate(o: {
   hostname: string;
@@ -75,64 +103,41 @@ export async function makeNodeCertificate(o: {
   ca?: PemPair;
   now?: Date;
 }): Promise<NodeCertificate> {
-  const x509 = await x509Lib();
   const now = o.now ?? new Date();
-  let key = o.keyPem;
-  if (key === undefined) {
-    const pair = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-    key = pem('PRIVATE KEY', (await webcrypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer);
-  }
+  const key =
+    o.keyPem ??
+    (generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+  const privateKey = createPrivateKey(key);
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   const names = [...new Set([o.hostname, 'localhost', '127.0.0.1', '::1', ...(o.altNames ?? [])])];
-  const publicKey = (await publicOf(key)) as never;
-  const common = {
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
-      .toString('hex')
-      .replace(/^[89a-f]/, '1'),
-    subject: `CN=${o.hostname.replace(/[^A-Za-z0-9.-]/g, '-')}`,
-    notBefore: new Date(now.getTime() - DAY),
-    notAfter: new Date(now.getTime() + VALID_DAYS * DAY),
-    signingAlgorithm: SIGN,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names.map((n) => ({ type: isIp(n) ? 'ip' : 'dns', value: n }))),
-      await x509.SubjectKeyIdentifierExtension.create(publicKey),
-    ],
-  };
-  let cert: InstanceType<typeof x509.X509Certificate>;
-  if (o.ca) {
-    const caCert = new x509.X509Certificate(o.ca.cert);
-    cert = await x509.X509CertificateGenerator.create({
-      ...common,
-      issuer: caCert.subject,
-      publicKey,
-      signingKey: (await importEcOrFail(o.ca.key)) as never,
-    });
-  } else {
-    cert = await x509.X509CertificateGenerator.create({
-      ...common,
-      issuer: common.subject,
-      publicKey,
-      signingKey: (await importEcPrivateKey(key, ['sign'])) as never,
-    });
-  }
-  const certPem = cert.toString('pem') + '\n';
+  const san = seq(...names.map((n) => (net.isIP(n) ? tlv(0x87, ipBytes(n)) : tlv(0x82, Buffer.from(n, 'ascii')))));
+  const cn = o.hostname.replace(/[^A-Za-z0-9.-]/g, '-');
+  const signer = o.ca ? readCaKey(o.ca.key) : privateKey;
+  const alg = signatureAlgorithm(signer);
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] ?? 0) & 0x7f;
+  const tbs = seq(
+    explicit(0, uint(Buffer.from([2]))),
+    uint(serial),
+    alg.der,
+    o.ca ? subjectDer(o.ca.cert) : nameOf(cn),
+    seq(time(new Date(now.getTime() - DAY)), time(new Date(now.getTime() + VALID_DAYS * DAY))),
+    nameOf(cn),
+    spki,
+    explicit(
+      3,
+      seq(
+        extension(OID.basicConstraints, true, seq()),
+        extension(OID.keyUsage, true, bits(Buffer.from([0x80]), 7)), // digitalSignature
+        extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
+        extension(OID.subjectAltName, false, san),
+      ),
+    ),
+  );
+  const signature = sign('sha256', tbs, alg.dsaEncoding ? { key: signer, dsaEncoding: 'der' } : signer);
+  const der = seq(tbs, alg.der, bits(signature));
+  const certPem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
   return { cert: certPem, key, fingerprint: certFingerprint(certPem) };
-}
-
-async function importEcOrFail(keyPem: string): Promise<CryptoKey> {
-  try {
-    return await importEcPrivateKey(keyPem, ['sign']);
-  } catch (e) {
-    throw new NucmeshError(
-      'E_NODE_CERT',
-      `the fleet CA key (api.ca.key) is not an ECDSA P-256 key: ${errorMessage(e)}`,
-      {
-        cause: e,
-      },
-    );
-  }
 }
 
 /** Does the kept certificate fit: right issuer (the CA, or itself), not near its end? */

@@ -5,5 +5,17 @@ import { fleetCommand } from './fleet.js';
 import { detectCommand } from './detect.js';
 import { captureCommand } from './capture.js';
 import { peersCommand } from './peers.js';
+import { statusCommand } from './status.js';
+import { logsCommand } from './logs.js';
+import { bundleCommand } from './bundle.js';
 
-export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand, peersCommand];
+export const commands: Command[] = [
+  agentCommand,
+  fleetCommand,
+  detectCommand,
+  captureCommand,
+  peersCommand,
+  statusCommand,
+  logsCommand,
+  bundleCommand,
+];
