@@ -12,7 +12,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   section { background: #fff; border-radius: 6px; padding: 12px 16px; box-shadow: 0 1px 2px #0002; }
   h2 { font-size: 15px; margin: 0 0 8px; }
   table { border-collapse: collapse; width: 100%; }
-  td, th { text-align: left; padding: 3px 6px; border-bottom: 1px solid #eee; vertical-align: top; }
+  td, th { text-align: left; padding: 3px 6px; border-bottom: 1px solid #eee; vertical-align: top; overflow-wrap: anywhere; }
   .state { font-weight: 600; }
   .failed, .error { color: #b3261e; }
   .done { color: #1b7f3b; }
@@ -46,7 +46,7 @@ function row(cells, tag) {
   const tr = document.createElement('tr');
   for (const c of cells) {
     const td = document.createElement(tag || 'td');
-    if (c && typeof c === 'object' && 'node' in c) td.appendChild(c.node); else td.textContent = text(c);
+    if (c && typeof c === 'object' && 'node' in c) td.appendChild(c.node); else td.textContent = tag ? String(c) : text(c);
     if (c && typeof c === 'object' && c.cls) td.className = c.cls;
     tr.appendChild(td);
   }
