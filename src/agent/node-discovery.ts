@@ -67,13 +67,16 @@ export interface NodeDiscovery {
 export async function startNodeDiscovery(o: NodeDiscoveryOptions): Promise<NodeDiscovery> {
   let stopping = false;
   const running: { peers?: PeerEndpoints } = {};
-  const app = buildApp({
-    nodeId: () => o.nodeId,
-    version: o.version,
-    state: () => o.state.current,
-    stopping: () => stopping,
-    peers: () => running.peers,
-  });
+  const app = buildApp(
+    {
+      nodeId: () => o.nodeId,
+      version: o.version,
+      state: () => o.state.current,
+      stopping: () => stopping,
+      peers: () => running.peers,
+    },
+    { docs: false },
+  );
   const cert = await ensureNodeCertificate(o.dataDir, { hostname: o.hostname });
   const port = o.apiPort ?? o.config.api.port;
   const api = await startApiServer(app, { host: o.config.api.bind, port, tls: cert });

@@ -11,7 +11,6 @@ import { auth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterRoutes } from './routes/cluster.js';
-import { docsRoutes } from './routes/docs.js';
 import { hardwareRoutes } from './routes/hardware.js';
 import { healthRoutes } from './routes/health.js';
 import { logsRoutes } from './routes/logs.js';
@@ -57,7 +56,12 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
   }
 
   void app.register(auth, { tokens: () => deps.tokens?.(), ...(m ? { metrics: m } : {}) });
-  if (options.docs !== false) void app.register(docsRoutes, { version: deps.version });
+  // Loaded only when wanted: swagger and its UI are most of the API's start-up time.
+  if (options.docs !== false)
+    void app.register(
+      import('./routes/docs.js').then((m) => ({ default: m.docsRoutes })),
+      { version: deps.version },
+    );
   const routes = [
     healthRoutes,
     peerRoutes,

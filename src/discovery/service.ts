@@ -7,7 +7,7 @@
  * hosts' queries for a peer (poof.ts).
  */
 import { componentLogger, type Logger } from '../log.js';
-import { setCounter, type NodeMetrics } from '../node/metrics.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import { errorMessage } from '../errors.js';
 import { sameAdvertised, type NodeState, type NodeStateSnapshot } from '../node/node-state.js';
 import type { DownNotice, NoticeVerdict } from '../node/notice.js';
@@ -98,7 +98,7 @@ function exportCounters(m: NodeMetrics, parts: () => { table: PeerTable; browser
     const { table, browser } = parts();
     m.peers.reset();
     for (const p of table.list()) m.peers.inc({ state: p.state });
-    for (const [reason, n] of Object.entries(table.counters)) setCounter(m.advertsRejected, { reason }, n);
+    for (const [reason, n] of Object.entries(table.counters)) m.setTotal(m.advertsRejected, { reason }, n);
     const c = browser.counters;
     const packets = {
       in: c.received,
@@ -107,7 +107,7 @@ function exportCounters(m: NodeMetrics, parts: () => { table: PeerTable; browser
       oversized: c.oversized,
       'rate-limited': c.rateLimited,
     };
-    for (const [direction, n] of Object.entries(packets)) setCounter(m.mdnsPackets, { direction }, n);
+    for (const [direction, n] of Object.entries(packets)) m.setTotal(m.mdnsPackets, { direction }, n);
   };
   return m.onCollect(collect);
 }

@@ -26,6 +26,8 @@ export interface NodeMetrics {
   setState(state: NodeStateName): void;
   /** Run `fn` before each scrape (to copy totals kept elsewhere); returns how to stop. */
   onCollect(fn: () => void): () => void;
+  /** Set a counter to a running total kept elsewhere (at scrape time). */
+  setTotal<L extends string>(c: Counter<L>, labels: Record<L, string>, total: number): void;
   /** The registry in Prometheus text format, after the collectors ran. */
   text(): Promise<string>;
 }
@@ -106,17 +108,15 @@ export function createNodeMetrics(o: { processMetrics?: boolean } = {}): NodeMet
       collectors.add(fn);
       return () => collectors.delete(fn);
     },
+    setTotal(c, labels, total) {
+      // prom-client counters only go up: reset the series, then add the total.
+      c.remove(labels);
+      c.inc(labels, total);
+    },
     async text() {
       for (const fn of collectors) fn();
       return registry.metrics();
     },
   };
   return metrics;
-}
-
-/** Set a counter to a running total kept elsewhere (at scrape time). */
-export function setCounter<L extends string>(c: Counter<L>, labels: Record<L, string>, total: number): void {
-  // prom-client counters only go up: reset the series, then add the total.
-  c.remove(labels);
-  c.inc(labels, total);
 }

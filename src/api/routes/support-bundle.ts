@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { create as tarCreate } from 'tar';
 import { errorMessage } from '../../errors.js';
 import type { BundleFile } from '../deps.js';
 import { AUTH_ERRORS, opsOr503, type RouteOptions } from './common.js';
@@ -63,6 +62,7 @@ export const supportBundleRoutes: FastifyPluginAsync<RouteOptions> = async (app,
       const prefix = `nucmesh-${deps.nodeId() || 'node'}-${stamp}`;
       const { dir, names } = await stageBundle(ops.bundleFiles(), prefix);
       const cleanup = (): void => void rm(dir, { recursive: true, force: true });
+      const { create: tarCreate } = await import('tar');
       const tar = tarCreate(
         { gzip: true, cwd: dir, portable: true },
         names.map((n) => `${prefix}/${n}`),
