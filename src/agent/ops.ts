@@ -58,6 +58,12 @@ export function createOps(p: OpsParts): OpsDeps {
   void osName().then((n) => (osPretty = n));
   const logs = createLogSource(p.logRing);
   const inventory = (): InventoryView | undefined => p.ctx.inventory as InventoryView | undefined;
+  // The addresses, read at most every 2 s (getifaddrs costs more than the rest of GET /v1/node).
+  let addresses: { at: number; list: NodeView['addresses'] } = { at: -Infinity, list: [] };
+  const currentAddresses = (): NodeView['addresses'] => {
+    if (Date.now() - addresses.at > 2000) addresses = { at: Date.now(), list: bannerAddresses(os.networkInterfaces()) };
+    return addresses.list;
+  };
 
   const node = (): NodeView => {
     const s = p.state.current;
@@ -73,7 +79,7 @@ export function createOps(p: OpsParts): OpsDeps {
       role: p.cluster?.role?.() ?? roleFromState(s.state),
       clusterId: s.clusterId,
       uptimeSeconds: (Date.now() - startedAt) / 1000,
-      addresses: bannerAddresses(os.networkInterfaces()),
+      addresses: currentAddresses(),
       versions: {
         nucmesh: PACKAGE_VERSION,
         k3s: p.cluster?.k3sVersion?.() ?? null,

@@ -28,8 +28,12 @@ export interface NodeMetrics {
   onCollect(fn: () => void): () => void;
   /** Set a counter to a running total kept elsewhere (at scrape time). */
   setTotal<L extends string>(c: Counter<L>, labels: Record<L, string>, total: number): void;
-  /** The registry in Prometheus text format, after the collectors ran. */
-  text(): Promise<string>;
+  /**
+   * The registry in Prometheus text format, after the collectors ran. Scrapes within `maxAgeMs`
+   * (default 1 s) of one another share one rendering: collecting the process metrics costs
+   * milliseconds, and a scraper asks every 15 s or so.
+   */
+  text(maxAgeMs?: number): Promise<string>;
 }
 
 export function createNodeMetrics(o: { processMetrics?: boolean } = {}): NodeMetrics {
@@ -37,6 +41,7 @@ export function createNodeMetrics(o: { processMetrics?: boolean } = {}): NodeMet
   if (o.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'nucmesh_' });
   const registers = [registry];
   const collectors = new Set<() => void>();
+  let rendered: { at: number; text: Promise<string> } | undefined;
   const state = new Gauge({
     name: 'nucmesh_node_state',
     help: '1 for the current node state',
@@ -113,9 +118,14 @@ export function createNodeMetrics(o: { processMetrics?: boolean } = {}): NodeMet
       c.remove(labels);
       c.inc(labels, total);
     },
-    async text() {
+    text(maxAgeMs = 1000) {
+      const now = performance.now();
+      if (rendered && now - rendered.at < maxAgeMs) return rendered.text;
       for (const fn of collectors) fn();
-      return registry.metrics();
+      const text = registry.metrics();
+      rendered = { at: now, text };
+      text.catch(() => (rendered = undefined));
+      return text;
     },
   };
   return metrics;

@@ -8,16 +8,13 @@ export interface RouteOptions {
   deps: ApiDeps;
 }
 
-/** Error answers of every route (bad request, not found, internal). */
-export const ERRORS = { 400: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse } as const;
-/** Error answers of a route behind a token. */
-export const AUTH_ERRORS = {
-  ...ERRORS,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  429: ErrorResponse,
-  503: ErrorResponse,
-} as const;
+/**
+ * Error answers of every route, by range (an explicit status of a route's own wins): one
+ * serializer per range, not one per status: Fastify compiles each at start-up.
+ */
+export const ERRORS = { '4xx': ErrorResponse, '5xx': ErrorResponse } as const;
+/** Error answers of a route behind a token (401, 403, 429 and the rest: the same shape). */
+export const AUTH_ERRORS = ERRORS;
 
 export const UNAVAILABLE = (what: string) => apiError(503, 'E_UNAVAILABLE', what);
 

@@ -6,13 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { heartbeatProof } from '../../node/fleet-crypto.js';
 import { apiError } from '../api-error.js';
-import {
-  DownNoticeRequest,
-  DownNoticeResponse,
-  ErrorResponse,
-  HeartbeatRequest,
-  HeartbeatResponse,
-} from '../schemas.js';
+import { DownNoticeRequest, DownNoticeResponse, HeartbeatRequest, HeartbeatResponse } from '../schemas.js';
 import { ERRORS, type RouteOptions } from './common.js';
 
 export const NOT_READY = apiError(
@@ -32,7 +26,7 @@ export const peerRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }
       schema: {
         tags: ['peers'],
         body: HeartbeatRequest,
-        response: { 200: HeartbeatResponse, 503: ErrorResponse, ...ERRORS },
+        response: { 200: HeartbeatResponse, ...ERRORS },
       },
     },
     async (req, reply) => {
@@ -54,7 +48,7 @@ export const peerRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }
       schema: {
         tags: ['peers'],
         body: DownNoticeRequest,
-        response: { 200: DownNoticeResponse, 403: ErrorResponse, 503: ErrorResponse, ...ERRORS },
+        response: { 200: DownNoticeResponse, ...ERRORS },
       },
     },
     async (req, reply) => {
