@@ -51,7 +51,6 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
     app.addHook('onResponse', async (req, reply) => {
       const route = req.routeOptions.url ?? 'unmatched';
       m.apiRequests.inc({ route, method: req.method, status: String(reply.statusCode) });
-      m.apiRequestSeconds.observe({ route }, reply.elapsedTime / 1000);
     });
   }
 

@@ -4,7 +4,7 @@
  * Prometheus text format. Each metric is defined here once, so names and labels stay one list.
  * Labels are bounded sets (states, reasons, outcomes, route patterns), never IDs or addresses.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { NODE_STATES, type NodeStateName } from './node-state.js';
 
 export interface NodeMetrics {
@@ -20,7 +20,6 @@ export interface NodeMetrics {
   heartbeats: Counter<'outcome'>;
   joinRequests: Counter<'outcome'>;
   apiRequests: Counter<'route' | 'method' | 'status'>;
-  apiRequestSeconds: Histogram<'route'>;
   apiAuthFailures: Counter<'reason'>;
   /** Mark `state` as the current one. */
   setState(state: NodeStateName): void;
@@ -91,13 +90,6 @@ export function createNodeMetrics(o: { processMetrics?: boolean } = {}): NodeMet
       name: 'nucmesh_api_requests_total',
       help: 'API requests by route pattern, method and status code',
       labelNames: ['route', 'method', 'status'],
-      registers,
-    }),
-    apiRequestSeconds: new Histogram({
-      name: 'nucmesh_api_request_duration_seconds',
-      help: 'API request durations by route pattern',
-      labelNames: ['route'],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers,
     }),
     apiAuthFailures: new Counter({
