@@ -21,6 +21,8 @@ const artifacts = path.join(repoRoot, 'test-artifacts');
 
 let agent: AgentHandle | undefined;
 let dir = '';
+/** Every log line of the agent during the test. */
+let logText = '';
 const config = newFleetConfig('browser');
 
 before(async () => {
@@ -41,7 +43,8 @@ before(async () => {
     mountedIsBootEsp: async () => false,
     startUnit: async () => {},
   };
-  agent = startAgent(options, createLogger({ level: 'silent', format: 'json' }), host);
+  const destination = { write: (line: string) => ((logText += line), true) } as unknown as NodeJS.WritableStream;
+  agent = startAgent(options, createLogger({ level: 'debug', format: 'json', destination }), host);
   for (let i = 0; i < 600 && agent.state.current.state !== 'forming'; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(agent.state.current.state, 'forming');
 });
@@ -97,6 +100,13 @@ test('the status page shows the node, its boot steps, peers and cluster for the 
     await other.goto(url);
     await other.waitForSelector('#login:not([hidden])');
     assert.deepEqual(elsewhere, [], 'nothing loaded from anywhere else');
+    const secrets = [config.key, config.api.tokens.reader, config.api.tokens.admin];
+    assert.ok(logText.includes('fleet config loaded'), 'the log was captured');
+    assert.deepEqual(
+      secrets.filter((x) => logText.includes(x)),
+      [],
+      'no secret in any log line',
+    );
   } finally {
     await browser.close();
   }
