@@ -28,7 +28,8 @@ export const TARGET_HELP = `  --host H            The node (address or name; def
   --port P            Its API port (default 8443).
   --token T           The reader or admin token (default: $NUCMESH_TOKEN, else the fleet config's).
   --fleet FILE        Fleet config: its token, and the node's certificate pin from its signed advert.
-  --pin PIN           The certificate pin (base64url SHA-256) instead of browsing for the advert.
+  --pin=PIN           The certificate pin (base64url SHA-256) instead of browsing for the advert
+                      (write it with '=': a pin may start with '-').
   --insecure          Take any certificate (no pin): for a first look only.`;
 
 export interface ApiTarget {
