@@ -7,7 +7,7 @@ profile=${1:-test}
 
 image_pkgs=(mmdebstrap mtools dosfstools e2fsprogs fdisk zstd systemd-boot-efi coreutils curl)
 test_pkgs=(iproute2 nftables avahi-daemon avahi-utils dbus dmidecode pciutils util-linux lm-sensors hwinfo
-           qemu-system-x86 qemu-utils ovmf "${image_pkgs[@]}")
+           qemu-system-x86 qemu-utils ovmf chromium "${image_pkgs[@]}")
 
 case "$profile" in
   test) want=("${test_pkgs[@]}") ;;

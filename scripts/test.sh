@@ -20,6 +20,11 @@ echo "== unit tests"
 mapfile -t unit < <(files unit)
 node --test --test-reporter=spec "${unit[@]}"
 
+# The status page in Debian's Chromium (headless), against a running agent.
+echo "== browser tests"
+mapfile -t browser < <(files browser)
+node --test --test-reporter=spec "${browser[@]}"
+
 mapfile -t netns < <(files netns)
 mapfile -t vm < <(files vm)
 mapfile -t k8s < <(files k8s)

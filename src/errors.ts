@@ -29,7 +29,6 @@ export const ERROR_CATALOGUE = {
   E_JOIN_REFUSED:
     'A join request was refused: wrong fleet key, unknown fleet, an unknown, reused or expired challenge or a ' +
     'bad proof (one code for all, so the answer does not say which check failed).',
-  E_RATE_LIMITED: 'Too many requests or failed attempts from this address: wait and ask again.',
   E_JOIN_UNAVAILABLE:
     'The server cannot take joiners now: its k3s tokens are not readable or not in the full K10 form ' +
     '(with the CA hash), or its join ledger cannot be written.',
@@ -47,6 +46,16 @@ export const ERROR_CATALOGUE = {
     'The k3s service could not be started or stopped (systemctl failed, or the executable could not be run).',
   E_K3S_NOT_READY:
     'The k3s service did not become ready (API server /readyz and the Node Ready condition) before the wait was stopped.',
+  E_TLS_REQUIRED: 'The API port speaks HTTPS: plain HTTP is taken only from the loopback address.',
+  E_NODE_CERT:
+    "The node's API certificate cannot be made or written (data dir not writable, or a fleet CA key that is not ECDSA P-256).",
+  E_UNAUTHORIZED:
+    "An API request came without a bearer token, or with one that is not the fleet config's reader or admin token.",
+  E_FORBIDDEN: 'An API request with the reader token asked for a route that needs the admin token.',
+  E_RATE_LIMITED:
+    'Too many requests or failed attempts (API tokens, join proofs) from one address: it is refused for a while.',
+  E_UNAVAILABLE:
+    'What the API route answers with is not there yet (the cluster is not up, or the part is not running).',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

@@ -6,6 +6,7 @@
  * which adds one `component` field (pino writes a child's bindings after its parent's, so a
  * key bound twice would appear twice in one JSON line).
  */
+import { Writable } from 'node:stream';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { createRequire } from 'node:module';
 
@@ -26,6 +27,8 @@ export const REDACTED_PATHS = [
   'config.key',
   'config.api.tokens',
   'headers.authorization',
+  'config.api.ca',
+  'ca.key',
   'req.headers.authorization',
 ];
 
@@ -35,6 +38,8 @@ export interface LogOptions {
   format?: 'json' | 'pretty';
   /** Where lines go; defaults to stdout. Tests pass a stream to capture them. */
   destination?: NodeJS.WritableStream;
+  /** Also keep the recent lines here (for the API's logs route where there is no journal). */
+  ring?: LogRing;
 }
 
 export function chooseFormat(env: NodeJS.ProcessEnv, isTty: boolean): 'json' | 'pretty' {
@@ -64,7 +69,57 @@ export function createLogger(options: LogOptions = {}): Logger {
       // Not installed (production image): fall back to JSON.
     }
   }
-  return pino(base, options.destination ?? process.stdout);
+  const out = options.destination ?? process.stdout;
+  if (options.ring) return pino(base, pino.multistream([{ stream: out }, { stream: options.ring }]));
+  return pino(base, out);
+}
+
+/** One remembered log line: its time (ISO), pino level, message and component. */
+export interface RingLine {
+  time: string;
+  level: number;
+  msg: string;
+  component?: string;
+}
+
+/**
+ * The most recent log lines (JSON lines as pino writes them, already redacted), in memory,
+ * at most `capacity`; listeners hear each new one (for following).
+ */
+export class LogRing extends Writable {
+  readonly #lines: RingLine[] = [];
+  readonly #listeners = new Set<(l: RingLine) => void>();
+  constructor(private readonly capacity = 2000) {
+    super({ decodeStrings: false });
+  }
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    for (const text of String(chunk).split('\n')) {
+      if (text.trim() === '') continue;
+      try {
+        const o = JSON.parse(text) as { time?: number; level?: number; msg?: string; component?: string };
+        const line: RingLine = {
+          time: new Date(o.time ?? Date.now()).toISOString(),
+          level: o.level ?? 30,
+          msg: o.msg ?? '',
+          ...(o.component !== undefined ? { component: o.component } : {}),
+        };
+        this.#lines.push(line);
+        if (this.#lines.length > this.capacity) this.#lines.shift();
+        for (const l of this.#listeners) l(line);
+      } catch {
+        // Not a JSON line: not ours.
+      }
+    }
+    done();
+  }
+  lines(): readonly RingLine[] {
+    return this.#lines;
+  }
+  /** Hear each new line; returns how to stop. */
+  follow(fn: (l: RingLine) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
 }
 
 /** The logger each component logger was made from, and its component name. */

@@ -10,12 +10,16 @@
  * loop would only hide the reason from the technician.
  */
 import { promises as fs } from 'node:fs';
-import type { Logger } from '../log.js';
+import os from 'node:os';
+import type { Logger, LogRing } from '../log.js';
 import { errorMessage } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { FleetConfig } from '../config/fleet.js';
 import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
 import type { PeerEndpoints } from '../api/app.js';
+import { ensureNodeCertificate, makeNodeCertificate, type NodeCertificate } from '../api/node-cert.js';
+import { createNodeMetrics, type NodeMetrics } from '../node/metrics.js';
+import { createOps, type OpsParts } from './ops.js';
 import { startDiscovery, type DiscoveryService } from '../discovery/service.js';
 import { bootSteps, phaseOf, type BootContext } from '../firstboot/boot-steps.js';
 import { runSteps } from '../node/steps.js';
@@ -53,7 +57,19 @@ export interface AgentHandle {
   stop(): Promise<void>;
 }
 
-export function startAgent(options: AgentOptions, log: Logger, host: AgentHost = liveAgentHost): AgentHandle {
+/** What the agent is given besides its options: the log's memory of recent lines, the cluster side's hooks. */
+export interface AgentExtras {
+  logRing?: LogRing;
+  metrics?: NodeMetrics;
+  cluster?: OpsParts['cluster'];
+}
+
+export function startAgent(
+  options: AgentOptions,
+  log: Logger,
+  host: AgentHost = liveAgentHost,
+  extras: AgentExtras = {},
+): AgentHandle {
   const abort = new AbortController();
   const { signal } = abort;
   const state = new NodeState();
@@ -67,6 +83,28 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   let stopping = false;
   const notifier = systemdNotifier(process.env, log);
   if (notifier) state.on('change', (s) => notifier.status(statusLine(s)));
+  const metrics = extras.metrics ?? createNodeMetrics();
+  metrics.setState(state.current.state);
+  state.on('change', (s) => metrics.setState(s.state));
+
+  // ---- the node certificate: made once (self-signed), issued anew by the fleet CA once one is configured
+  let certificate: Promise<NodeCertificate & { made?: boolean }> | undefined;
+  // A data dir that cannot be written must not keep the API down (it says why the node is
+  // blocked): the certificate is then made for this run only, and kept once the dir works.
+  const nodeCertificate = (): Promise<NodeCertificate> =>
+    (certificate ??= ensureNodeCertificate(options.dataDir, { hostname: os.hostname() }).then(
+      (c) => {
+        if (c.made) log.info({ fingerprint: c.fingerprint }, 'API certificate made (self-signed)');
+        return c;
+      },
+      async (err: unknown) => {
+        log.warn(
+          { err: errorMessage(err) },
+          'API certificate: cannot keep one in the data dir; using one for this run',
+        );
+        return makeNodeCertificate({ hostname: os.hostname() });
+      },
+    ));
 
   // ---- the API: up from the start (health route), on the fleet config's address once known
   const api = createApiService({
@@ -77,8 +115,20 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
       stopping: () => stopping,
       peers: () => peers,
       join: () => joinServer,
+      ready: () => state.current.state !== 'booting' && state.current.state !== 'failed',
+      tokens: () => config?.api.tokens,
+      metrics,
+      ops: createOps({
+        ctx,
+        state,
+        config: () => config,
+        discovery: () => discovery,
+        ...(extras.logRing ? { logRing: extras.logRing } : {}),
+        ...(extras.cluster ? { cluster: extras.cluster } : {}),
+      }),
       onInternalError: (err: unknown) => log.error({ err }, 'API: internal error'),
     },
+    tls: nodeCertificate,
     wanted: () => ({
       bind: config?.api.bind ?? DEFAULT_API.bind,
       port: options.apiPort ?? config?.api.port ?? DEFAULT_API.port,
@@ -142,8 +192,14 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
             crashIfAsked(step);
           },
           onSkip: (step, reason) => log.info({ step, phase: phaseOf(step) }, `boot step ${step}: ${reason}`),
-          onDone: (step, ms) => log.info({ step, phase: phaseOf(step), ms }, `boot step ${step}: done`),
-          onFail: (step, err) => log.error({ step, phase: phaseOf(step), err }, `boot step ${step}: failed`),
+          onDone: (step, ms) => {
+            metrics.bootStepSeconds.set({ step, status: 'done' }, ms / 1000);
+            log.info({ step, phase: phaseOf(step), ms }, `boot step ${step}: done`);
+          },
+          onFail: (step, err) => {
+            metrics.bootStepSeconds.set({ step, status: 'failed' }, 0);
+            log.error({ step, phase: phaseOf(step), err }, `boot step ${step}: failed`);
+          },
         });
         return true;
       },
@@ -182,10 +238,18 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
     config = loaded.config;
     log.info({ fleet: config.name, fleetId: fleetId(config.key), file: loaded.path }, 'fleet config loaded');
     state.set({ state: 'booting' });
+    const ca = config.api.ca;
+    if (ca) {
+      certificate = ensureNodeCertificate(options.dataDir, { hostname: os.hostname(), ca });
+      const c = await certificate;
+      if (c.made) log.info({ fingerprint: c.fingerprint }, 'API certificate issued by the fleet CA');
+      api.setCertificate(c);
+    }
     await api.ensure();
     const identity = ctx.identity;
     const cfg = config;
     const port = api.port();
+    const pin = (await nodeCertificate()).fingerprint;
     if (port === undefined || !identity || signal.aborted) return undefined;
     const d = await retryUntilDone(
       () =>
@@ -201,8 +265,10 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
               log,
               // Ask again at least every 8 s: the seed election's bounds count on it (election.ts).
               browser: { maxQueryIntervalMs: ELECTION_QUERY_INTERVAL_MS },
+              metrics,
             },
             port,
+            pin,
           ),
         ),
       { signal, onFailure: blocked('discovery') },

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
 import { buildApp, type ApiDeps } from '../api/app.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import type { PemPair } from '../api/node-cert.js';
 import { retryUntilDone } from './retry.js';
 
 export interface ApiAddress {
@@ -22,17 +23,22 @@ export interface ApiService {
   port(): number | undefined;
   /** Why it is not listening, while it is not. */
   problem(): string | undefined;
+  /** Serve another certificate (from the next TLS handshake on; a later move keeps it). */
+  setCertificate(pair: PemPair): void;
   close(): Promise<void>;
 }
 
 export function createApiService(o: {
   deps: ApiDeps;
   wanted(): ApiAddress;
+  /** The node certificate (made once, kept in the data dir). */
+  tls(): Promise<PemPair>;
   log: Logger;
   signal: AbortSignal;
 }): ApiService {
   let current: ({ server: ApiServer } & ApiAddress) | undefined;
   let problem: string | undefined;
+  let certificate: PemPair | undefined;
   // One move at a time: a second ensure() waits for the first, then looks again.
   let queue: Promise<void> = Promise.resolve();
   const move = async (): Promise<void> => {
@@ -46,7 +52,8 @@ export function createApiService(o: {
     }
     await retryUntilDone(
       async () => {
-        const server = await startApiServer(buildApp(o.deps), want.bind, want.port);
+        certificate ??= await o.tls();
+        const server = await startApiServer(buildApp(o.deps), { host: want.bind, port: want.port, tls: certificate });
         current = { server, ...want };
         problem = undefined;
         o.log.info({ port: server.port, bind: want.bind }, 'API listening');
@@ -68,6 +75,10 @@ export function createApiService(o: {
     },
     port: () => current?.server.port,
     problem: () => problem,
+    setCertificate(pair) {
+      certificate = pair;
+      current?.server.setCertificate(pair);
+    },
     async close() {
       await queue.catch(() => undefined);
       await current?.server.close();

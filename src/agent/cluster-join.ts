@@ -14,13 +14,29 @@ import type { Registrar } from '../cluster/join-registrar.js';
 import type { ClusterNetwork, JoinAnswer, JoinPort } from '../cluster/ports.js';
 import { serversOf } from '../cluster/cluster-view.js';
 
-export function joinPort(o: { config: Readonly<FleetConfig>; nodeId: string; post: JsonPost }): JoinPort {
+/**
+ * `post(pin)` gives the transport to a peer: pinned HTTPS when its advert carries a certificate
+ * pin, plain HTTP (only loopback answers it) when not.
+ */
+export function joinPort(o: {
+  config: Readonly<FleetConfig>;
+  nodeId: string;
+  post(pin: string | undefined): JsonPost;
+}): JoinPort {
   const fleetKey = fleetKeyBytes(o.config);
   const fid = fleetId(o.config.key);
   return {
     async request(peer, signal): Promise<JoinAnswer> {
       try {
-        const g = await requestJoin({ fleetKey, fleetId: fid, nodeId: o.nodeId, peer, post: o.post, signal });
+        const g = await requestJoin({
+          fleetKey,
+          fleetId: fid,
+          nodeId: o.nodeId,
+          peer,
+          post: o.post(peer.certPin),
+          scheme: peer.certPin !== undefined ? 'https' : 'http',
+          signal,
+        });
         if (g.clusterId !== peer.clusterId)
           return { kind: 'failed', reason: `it answered for cluster ${g.clusterId}, not ${peer.clusterId}` };
         return {

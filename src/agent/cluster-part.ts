@@ -14,7 +14,7 @@ import type { Inventory } from '../firstboot/hardware/types.js';
 import type { NodeIdentity } from '../firstboot/identity.js';
 import { nodeLabels } from '../firstboot/labels.js';
 import { createK3sDriver } from '../cluster/k3s-driver.js';
-import { plainHttpPost } from '../cluster/json-post.js';
+import { pinnedHttpsPost, plainHttpPost } from '../cluster/json-post.js';
 import type { ClusterContext } from '../cluster/cluster-context.js';
 import type { JoinServer } from '../cluster/join-server.js';
 import type { K3sNodeParams } from '../cluster/ports.js';
@@ -86,7 +86,11 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
       reannounce: () => o.discovery.advertiser.reannounce(),
       log,
     }),
-    join: joinPort({ config, nodeId: identity.nodeId, post: plainHttpPost() }),
+    join: joinPort({
+      config,
+      nodeId: identity.nodeId,
+      post: (pin) => (pin !== undefined ? pinnedHttpsPost(pin) : plainHttpPost()),
+    }),
     k3s: k3sPort(driver, config),
     node,
     signal: o.signal,

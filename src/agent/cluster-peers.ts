@@ -23,6 +23,7 @@ export function clusterNetwork(d: DiscoveryService): ClusterNetwork & { onChange
         if (p.k3sPort !== undefined) peer.k3sPort = p.k3sPort;
         if (p.supports !== undefined) peer.supports = p.supports;
         if (p.supportsIndirect) peer.supportsIndirect = true;
+        if (p.certPin !== undefined) peer.certPin = p.certPin;
         out.push(peer);
       }
       return out;

@@ -10,6 +10,8 @@ import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
 import type { NodeState } from '../node/node-state.js';
 import { buildApp, type PeerEndpoints } from '../api/app.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import { ensureNodeCertificate } from '../api/node-cert.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import { startDiscovery, type DiscoveryOptions, type DiscoveryService } from '../discovery/service.js';
 import type { BrowserOptions } from '../discovery/browser.js';
 
@@ -25,17 +27,21 @@ export interface NodeDiscoveryOptions {
   log: Logger;
   version: string;
   browser?: BrowserOptions;
+  metrics?: NodeMetrics;
 }
 
 /** The discovery service's options for this node, advertising the API on `apiPort`. */
 export function discoveryOptions(
   o: Omit<NodeDiscoveryOptions, 'apiPort' | 'version'>,
   apiPort: number,
+  certPin?: string,
 ): DiscoveryOptions {
   return {
     nodeId: o.nodeId,
     hostname: o.hostname,
     apiPort,
+    ...(certPin !== undefined ? { certPin } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
     fleetId: fleetId(o.config.key),
     fleetKey: fleetKeyBytes(o.config),
     dataDir: o.dataDir,
@@ -61,18 +67,23 @@ export interface NodeDiscovery {
 export async function startNodeDiscovery(o: NodeDiscoveryOptions): Promise<NodeDiscovery> {
   let stopping = false;
   const running: { peers?: PeerEndpoints } = {};
-  const app = buildApp({
-    nodeId: () => o.nodeId,
-    version: o.version,
-    state: () => o.state.current,
-    stopping: () => stopping,
-    peers: () => running.peers,
-  });
-  const api = await startApiServer(app, o.config.api.bind, o.apiPort ?? o.config.api.port);
+  const app = buildApp(
+    {
+      nodeId: () => o.nodeId,
+      version: o.version,
+      state: () => o.state.current,
+      stopping: () => stopping,
+      peers: () => running.peers,
+    },
+    { docs: false },
+  );
+  const cert = await ensureNodeCertificate(o.dataDir, { hostname: o.hostname });
+  const port = o.apiPort ?? o.config.api.port;
+  const api = await startApiServer(app, { host: o.config.api.bind, port, tls: cert });
   o.log.info({ port: api.port, bind: o.config.api.bind }, 'API listening');
   let discovery: DiscoveryService;
   try {
-    discovery = await startDiscovery(discoveryOptions(o, api.port));
+    discovery = await startDiscovery(discoveryOptions(o, api.port, cert.fingerprint));
   } catch (e) {
     await api.close();
     throw e;

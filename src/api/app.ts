@@ -1,65 +1,43 @@
 /**
- * The node's HTTP API as a Fastify app, built from its dependencies (no globals, no I/O of
- * its own), so tests use `app.inject` and the server module only listens.
- * Routes: GET /v1/health (no auth, no secrets: state, and why when the node cannot go on),
- * POST /v1/heartbeat (challenge–response proof of the fleet key, for peer liveness),
- * POST /v1/down-notice (a ring monitor's notice that a peer is dead, authenticated by its own
- * MAC with the fleet key), POST /v1/join/challenge and /v1/join (routes/join.ts: the secure join
- * exchange). Every error answer has one shape (api-error.ts).
+ * The node's API as a Fastify app, built from its dependencies (deps.ts: no globals, no I/O of
+ * its own), so tests use `app.inject` and server.ts only listens. Each route group is a plugin
+ * under routes/; auth.ts decides per route (config `auth`) who may call it. Every error answer
+ * has one shape (api-error.ts), never a stack trace. Requests are counted in the metrics
+ * registry by route pattern and status.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { NodeStateName } from '../node/node-state.js';
-import { heartbeatProof } from '../node/fleet-crypto.js';
-import type { DownNotice, NoticeVerdict } from '../node/notice.js';
-import type { JoinEndpoint } from '../node/join-wire.js';
 import { apiError, apiErrorOf } from './api-error.js';
+import { auth } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { actionRoutes } from './routes/actions.js';
+import { clusterRoutes } from './routes/cluster.js';
+import { hardwareRoutes } from './routes/hardware.js';
+import { healthRoutes } from './routes/health.js';
+import { logsRoutes } from './routes/logs.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { nodeRoutes } from './routes/node.js';
+import { peerRoutes, STOPPING } from './routes/peer.js';
+import { peersRoutes } from './routes/peers.js';
+import { statusPageRoutes } from './routes/status-page.js';
+import { supportBundleRoutes } from './routes/support-bundle.js';
 import { joinRoutes } from './routes/join.js';
-import {
-  DownNoticeRequest,
-  DownNoticeResponse,
-  ErrorResponse,
-  HealthResponse,
-  HeartbeatRequest,
-  HeartbeatResponse,
-} from './schemas.js';
 
-/** What the peer routes need once discovery runs (it needs the fleet key). */
-export interface PeerEndpoints {
-  fleetKey: Buffer;
-  /** Current advert generation. */
-  generation(): number;
-  /** Judge and apply a down notice. */
-  downNotice(notice: DownNotice): NoticeVerdict;
+export type { ApiDeps, ApiTokens, OpsDeps, PeerEndpoints, LogStream, BundleFile } from './deps.js';
+
+export interface AppOptions {
+  /** OpenAPI document and Swagger UI (default on; the benchmark's bare twin goes without). */
+  docs?: boolean;
 }
 
-export interface ApiDeps {
-  version: string;
-  /** This node's ID; empty until the identity is known. */
-  nodeId(): string;
-  /** Current state and why (read at each request). */
-  state(): { state: NodeStateName; detail?: string; step?: string };
-  /** True once the node is shutting down: heartbeats then fail so peers drop it at once. */
-  stopping(): boolean;
-  /** Undefined until discovery runs (no fleet config yet): the peer routes answer 503. */
-  peers(): PeerEndpoints | undefined;
-  /** The join server once this node takes joiners (POST /v1/join…); undefined (or absent): 503. */
-  join?(): JoinEndpoint | undefined;
-  /** Told of every error that answered 500 (the answer itself says only "internal error"). */
-  onInternalError?(err: unknown): void;
-}
-
-const NOT_READY = apiError(503, 'E_NOT_READY', 'discovery is not running (no fleet config yet, or still starting)');
-const STOPPING = apiError(503, 'E_STOPPING', 'node is shutting down');
-/** Error answers a route may give besides its own; all in the one shape. */
-const ERRORS = { 400: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse } as const;
-
-export function buildApp(deps: ApiDeps): FastifyInstance {
+export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: 4096,
     // Fastify's own 503 while closing has another shape: the hooks below answer instead.
     return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false } },
+    // The server (server.ts) sets the socket timeouts; these bound what Fastify itself waits for.
+    requestTimeout: 15_000,
   });
 
   let closing = false;
@@ -69,50 +47,39 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.addHook('onRequest', async (_req, reply) => {
     if (closing) return reply.code(503).header('connection', 'close').send(STOPPING);
   });
+  const m = deps.metrics;
+  if (m) {
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions.url ?? 'unmatched';
+      m.apiRequests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    });
+  }
 
-  app.get('/v1/health', { schema: { response: { 200: HealthResponse, ...ERRORS } } }, async () => {
-    const { state, detail, step } = deps.state();
-    const why = { ...(detail !== undefined ? { detail } : {}), ...(step !== undefined ? { step } : {}) };
-    return { status: 'ok' as const, nodeId: deps.nodeId(), state, ...why, version: deps.version };
+  void app.register(auth, { tokens: () => deps.tokens?.(), ...(m ? { metrics: m } : {}) });
+  // Loaded only when wanted: swagger and its UI are most of the API's start-up time.
+  if (options.docs !== false)
+    void app.register(
+      import('./routes/docs.js').then((m) => ({ default: m.docsRoutes })),
+      { version: deps.version },
+    );
+  const routes = [
+    healthRoutes,
+    peerRoutes,
+    nodeRoutes,
+    hardwareRoutes,
+    peersRoutes,
+    clusterRoutes,
+    logsRoutes,
+    metricsRoutes,
+    supportBundleRoutes,
+    actionRoutes,
+  ];
+  for (const r of routes) void app.register(r, { deps });
+  void app.register(statusPageRoutes);
+  void app.register(joinRoutes, {
+    join: () => deps.join?.(),
+    onInternalError: (e) => deps.onInternalError?.(e),
   });
-
-  app.post<{ Body: HeartbeatRequest }>(
-    '/v1/heartbeat',
-    { schema: { body: HeartbeatRequest, response: { 200: HeartbeatResponse, 503: ErrorResponse, ...ERRORS } } },
-    async (req, reply) => {
-      if (deps.stopping()) return reply.code(503).send(STOPPING);
-      const peers = deps.peers();
-      if (!peers) return reply.code(503).send(NOT_READY);
-      const generation = peers.generation();
-      const nodeId = deps.nodeId();
-      const proof = heartbeatProof(peers.fleetKey, req.body.nonce, nodeId, generation);
-      return { nodeId, generation, state: deps.state().state, proof };
-    },
-  );
-
-  app.post<{ Body: DownNoticeRequest }>(
-    '/v1/down-notice',
-    {
-      schema: {
-        body: DownNoticeRequest,
-        response: { 200: DownNoticeResponse, 403: ErrorResponse, 503: ErrorResponse, ...ERRORS },
-      },
-    },
-    async (req, reply) => {
-      const peers = deps.peers();
-      if (!peers) return reply.code(503).send(NOT_READY);
-      const verdict = peers.downNotice(req.body);
-      if (verdict === 'bad-mac') {
-        return reply.code(403).send(apiError(403, 'E_BAD_NOTICE', 'the notice MAC does not verify with the fleet key'));
-      }
-      if (verdict === 'other-fleet') {
-        return reply.code(403).send(apiError(403, 'E_BAD_NOTICE', `fleet ID ${req.body.fleetId} is not ours`));
-      }
-      return { verdict };
-    },
-  );
-
-  void app.register(joinRoutes, { join: () => deps.join?.(), onInternalError: (e) => deps.onInternalError?.(e) });
 
   app.setNotFoundHandler(async (req, reply) => {
     const path = (req.url.split('?')[0] ?? '').slice(0, 200);

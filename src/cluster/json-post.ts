@@ -1,17 +1,36 @@
 /**
- * A JsonPost over plain HTTP (node:http): what the join client uses until the API moves to
- * HTTPS with a pinned certificate. The answer is read up to `maxBytes` (a peer cannot make us
- * buffer more) and parsed as JSON; a body that is not JSON comes back as undefined.
+ * A JsonPost over HTTPS pinned to the peer's certificate (its pin from the signed advert: a peer
+ * API speaks HTTPS to anyone but loopback), or over plain HTTP (loopback tests). The answer is
+ * read up to `maxBytes` (a peer cannot make us buffer more) and parsed as JSON; a body that is not
+ * JSON comes back as undefined.
  */
 import http from 'node:http';
+import https from 'node:https';
+import { createPinnedAgent } from '../node/cert-pin.js';
 import type { JsonPost } from './join-client.js';
 
-export function plainHttpPost(opts: { timeoutMs?: number; maxBytes?: number } = {}): JsonPost {
+export interface PostOptions {
+  timeoutMs?: number;
+  maxBytes?: number;
+}
+
+export function plainHttpPost(opts: PostOptions = {}): JsonPost {
+  return jsonPost(http.request, opts);
+}
+
+/** HTTPS to a peer whose certificate must have `pin` (a fresh, pinned connection per call). */
+export function pinnedHttpsPost(pin: string, opts: PostOptions = {}): JsonPost {
+  const request = ((url: string, o: https.RequestOptions) =>
+    https.request(url, { ...o, agent: createPinnedAgent(), pin } as https.RequestOptions)) as typeof http.request;
+  return jsonPost(request, opts);
+}
+
+function jsonPost(request: typeof http.request, opts: PostOptions): JsonPost {
   const maxBytes = opts.maxBytes ?? 16_384;
   return (url, body, { signal }) =>
     new Promise((resolve, reject) => {
       const text = JSON.stringify(body);
-      const req = http.request(url, {
+      const req = request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
         timeout: opts.timeoutMs ?? 5000,

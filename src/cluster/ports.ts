@@ -17,6 +17,8 @@ export interface ClusterPeer {
   address: string;
   apiPort: number;
   k3sPort?: number;
+  /** The pin of the peer's API certificate (signed advert): the join exchange goes over pinned HTTPS. */
+  certPin?: string;
   /** The node the peer supports as seed while the election runs (indirectly: on a peer's word). */
   supports?: string;
   supportsIndirect?: boolean;

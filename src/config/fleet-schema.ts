@@ -41,6 +41,16 @@ export const ApiConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** A fleet CA: node API certificates are issued by it instead of self-signed (ECDSA P-256 key). */
+    ca: Type.Optional(
+      Type.Object(
+        {
+          cert: Type.String({ pattern: '-----BEGIN CERTIFICATE-----', description: 'the CA certificate, PEM' }),
+          key: Type.String({ pattern: '-----BEGIN (EC )?PRIVATE KEY-----', description: 'the CA key, PEM (a secret)' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -3,14 +3,16 @@
  * and validation that names the bad field. Pure functions; no I/O.
  *
  * TXT keys: v (protocol), id (node ID), fl (fleet ID), st (state), cl (cluster ID, may be
- * empty), kp (k3s API port, servers only), g (generation), sup (the node ID this node supports
- * as seed while the seed election runs; optional, so adverts without it stay valid), si (`1`
- * when that support is indirect: the node does not see that candidate itself), sig (HMAC,
+ * empty), kp (k3s API port, servers only), fp (the API certificate's SHA-256 pin, base64url; peers
+ * connect to the API only to a certificate with this pin), g (generation), sup (the node ID this
+ * node supports as seed while the seed election runs; optional, so adverts without it stay valid),
+ * si (`1` when that support is indirect: the node does not see that candidate itself), sig (HMAC,
  * see signature.ts). Every field but sig is signed.
  */
 import { ValidationError, type ValidationIssue } from '../errors.js';
 import { isNodeState, type NodeStateName } from '../node/node-state.js';
 import { CLUSTER_ID, DECIMAL, FLEET_ID, NODE_ID, SIGNATURE } from '../node/wire.js';
+import { CERT_PIN } from '../node/cert-pin.js';
 import { MAX_TXT_STRING, MAX_TXT_TOTAL, PROTOCOL_VERSION } from './constants.js';
 
 export interface AdvertFields {
@@ -20,6 +22,8 @@ export interface AdvertFields {
   state: NodeStateName;
   clusterId: string;
   k3sPort?: number;
+  /** SHA-256 pin of the API certificate (base64url, 43 characters). */
+  certPin?: string;
   generation: number;
   /** Node ID of the seed candidate this node supports (src/cluster/election.ts). */
   supports?: string;
@@ -45,6 +49,7 @@ export function advertToTxt(a: AdvertFields & { signature?: string }): Record<st
   if (a.k3sPort !== undefined) txt['kp'] = String(a.k3sPort);
   if (a.supports !== undefined) txt['sup'] = a.supports;
   if (a.supportsIndirect) txt['si'] = '1';
+  if (a.certPin !== undefined) txt['fp'] = a.certPin;
   if (a.signature !== undefined) txt['sig'] = a.signature;
   return txt;
 }
@@ -98,6 +103,7 @@ export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
   const kp = txt['kp'];
   const sup = txt['sup'];
   const si = txt['si'];
+  const fp = txt['fp'];
   if (v !== undefined && v !== String(PROTOCOL_VERSION))
     issues.push({ path: '/txt/v', message: `expected protocol version ${PROTOCOL_VERSION}, got '${v.slice(0, 16)}'` });
   if (id !== undefined && !NODE_ID.test(id))
@@ -125,6 +131,8 @@ export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
     if (!(k3sPort >= 1 && k3sPort <= 65535))
       issues.push({ path: '/txt/kp', message: 'expected a port from 1 to 65535' });
   }
+  if (fp !== undefined && !CERT_PIN.test(fp))
+    issues.push({ path: '/txt/fp', message: 'expected a certificate pin (base64url SHA-256, 43 characters)' });
   if (issues.length > 0) throw new ValidationError('advert', issues);
   const advert: SignedAdvert = {
     version: PROTOCOL_VERSION,
@@ -138,6 +146,7 @@ export function advertFromTxt(txt: Record<string, string>): SignedAdvert {
   if (k3sPort !== undefined) advert.k3sPort = k3sPort;
   if (sup !== undefined) advert.supports = sup;
   if (si === '1') advert.supportsIndirect = true;
+  if (fp !== undefined) advert.certPin = fp;
   return advert;
 }
 

@@ -18,6 +18,8 @@ export interface PeerListing {
   fleetId: string | null;
   fleetMatches: boolean;
   verified: boolean;
+  /** The pin of the node's API certificate, from a verified advert only. */
+  certPin?: string;
   /** What is wrong with the advert, when something is. */
   problem?: string;
 }
@@ -38,6 +40,7 @@ export function listingOf(svc: ResolvedService, fleet: FleetView): PeerListing {
     verified: ev.verified,
   };
   if (ev.problem) listing.problem = ev.problem;
+  if (ev.verified && a?.certPin !== undefined) listing.certPin = a.certPin;
   return listing;
 }
 

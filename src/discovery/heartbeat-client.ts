@@ -4,8 +4,15 @@
  * peer definitely is not there (connection refused or reset, shutting down, wrong node or bad
  * proof); `unknown` on a timeout or other error (an overloaded peer looks the same as a gone
  * one); `inconclusive` when our own timer fired far too late to judge. Keep-alive keeps it to a few packets.
+ *
+ * HTTPS, pinned: a peer's advert (signed with the fleet key) carries its API certificate's pin,
+ * and the connection is dropped before the request when the certificate has another (a wrong
+ * pin is `dead`: not the peer that advertised). A peer whose advert has no pin (an older
+ * nucmesh) is asked over plain HTTP.
  */
 import http from 'node:http';
+import https from 'node:https';
+import { createPinnedAgent } from '../node/cert-pin.js';
 import { newNonce, verifyHeartbeatProof } from '../node/fleet-crypto.js';
 import type { Peer } from './peer-table.js';
 import type { ProbeOutcome } from './liveness.js';
@@ -28,14 +35,37 @@ export function peerHost(peer: Pick<Peer, 'addresses'>): string | undefined {
   return address?.includes(':') ? `[${address}]` : address;
 }
 
+/** Agents for both kinds of peer, and the request function and options that fit a peer. */
+export function peerTransport(agentOptions: http.AgentOptions): {
+  request(
+    peer: Pick<Peer, 'certPin'>,
+    o: http.RequestOptions,
+    cb: (res: http.IncomingMessage) => void,
+  ): http.ClientRequest;
+  destroy(): void;
+} {
+  const plain = new http.Agent(agentOptions);
+  const pinned = createPinnedAgent(agentOptions);
+  return {
+    request(peer, o, cb) {
+      if (peer.certPin === undefined) return http.request({ ...o, agent: plain }, cb);
+      return https.request({ ...o, agent: pinned, pin: peer.certPin } as https.RequestOptions, cb);
+    },
+    destroy() {
+      plain.destroy();
+      pinned.destroy();
+    },
+  };
+}
+
 export function createHeartbeatClient(opts: HeartbeatClientOptions): {
   probe(peer: Peer): Promise<ProbeOutcome>;
   close(): void;
 } {
   // HTTP keep-alive between probes; TCP keep-alive probes only after 60 s idle (1 s would send one every second).
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 60_000 });
+  const transport = peerTransport({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 60_000 });
   return {
-    close: () => agent.destroy(),
+    close: () => transport.destroy(),
     probe(peer) {
       const host = peerHost(peer);
       if (!host) return Promise.resolve('dead');
@@ -52,16 +82,18 @@ export function createHeartbeatClient(opts: HeartbeatClientOptions): {
         };
         const failed = (code: string | undefined): void =>
           finish(
-            code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' ? 'dead' : 'unknown',
+            code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ERR_CERT_PIN'
+              ? 'dead'
+              : 'unknown',
             code ?? 'error',
           );
-        const req = http.request(
+        const req = transport.request(
+          peer,
           {
             host,
             port: peer.port,
             method: 'POST',
             path: '/v1/heartbeat',
-            agent,
             headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
           },
           (res) => {

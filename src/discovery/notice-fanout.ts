@@ -9,9 +9,8 @@
  * missed every notice that came within one second; a later attempt reaches them. Only the
  * peers that failed are retried, so a healthy fleet sees one request each.
  */
-import http from 'node:http';
 import type { DownNotice } from '../node/notice.js';
-import { peerHost } from './heartbeat-client.js';
+import { peerHost, peerTransport } from './heartbeat-client.js';
 import type { Peer } from './peer-table.js';
 
 /** Pauses before each retry round (each round only for the peers still without the notice). */
@@ -31,7 +30,8 @@ export interface NoticeFanout {
 
 export function createNoticeFanout(opts: { timeoutMs: number; retryDelaysMs?: readonly number[] }): NoticeFanout {
   const retryDelays = opts.retryDelaysMs ?? NOTICE_RETRY_DELAYS_MS;
-  const agent = new http.Agent({ keepAlive: false });
+  // HTTPS pinned to the certificate in the peer's advert, as heartbeats (heartbeat-client.ts).
+  const transport = peerTransport({ keepAlive: true, maxFreeSockets: 1, keepAliveMsecs: 60_000 });
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let closed = false;
   const pause = (ms: number): Promise<void> =>
@@ -43,13 +43,13 @@ export function createNoticeFanout(opts: { timeoutMs: number; retryDelaysMs?: re
     new Promise((resolve) => {
       const host = peerHost(peer);
       if (!host) return resolve(false);
-      const req = http.request(
+      const req = transport.request(
+        peer,
         {
           host,
           port: peer.port,
           method: 'POST',
           path: '/v1/down-notice',
-          agent,
           timeout: opts.timeoutMs,
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         },
@@ -71,7 +71,7 @@ export function createNoticeFanout(opts: { timeoutMs: number; retryDelaysMs?: re
         t.resolve();
       }
       timers.clear();
-      agent.destroy();
+      transport.destroy();
     },
     async send(peers, notice) {
       const body = JSON.stringify(notice);

@@ -19,6 +19,8 @@ export interface Peer {
   supports?: string;
   /** It does not see that candidate itself. */
   supportsIndirect?: true;
+  /** Pin of the peer's API certificate, from its signed advert. */
+  certPin?: string;
   generation: number;
   /** API port (the SRV port). */
   port: number;
@@ -166,6 +168,7 @@ export class PeerTable extends EventEmitter<PeerEvents> {
       ...(a.k3sPort !== undefined ? { k3sPort: a.k3sPort } : {}),
       ...(a.supports !== undefined ? { supports: a.supports } : {}),
       ...(a.supportsIndirect ? { supportsIndirect: true as const } : {}),
+      ...(a.certPin !== undefined ? { certPin: a.certPin } : {}),
     };
     const prev = this.#peers.get(a.nodeId);
     if (!prev) {

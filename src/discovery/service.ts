@@ -7,6 +7,7 @@
  * hosts' queries for a peer (poof.ts).
  */
 import { componentLogger, type Logger } from '../log.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import { errorMessage } from '../errors.js';
 import { sameAdvertised, type NodeState, type NodeStateSnapshot } from '../node/node-state.js';
 import type { DownNotice, NoticeVerdict } from '../node/notice.js';
@@ -29,6 +30,10 @@ export interface DiscoveryOptions {
   /** Instance name and host name (the node's hostname). */
   hostname: string;
   apiPort: number;
+  /** Pin of the API certificate (node/cert-pin.ts), advertised so peers can pin it. */
+  certPin?: string;
+  /** Where discovery's counters are exported (GET /metrics). */
+  metrics?: NodeMetrics;
   fleetId: string;
   fleetKey: Buffer;
   dataDir: string;
@@ -67,6 +72,7 @@ function fieldsFrom(opts: DiscoveryOptions, s: Readonly<NodeStateSnapshot>, gene
   if (s.k3sPort !== undefined) f.k3sPort = s.k3sPort;
   if (s.supports !== undefined) f.supports = s.supports;
   if (s.supportsIndirect) f.supportsIndirect = true;
+  if (opts.certPin !== undefined) f.certPin = opts.certPin;
   return f;
 }
 
@@ -86,6 +92,26 @@ function logTableEvents(table: PeerTable, log: Logger): void {
   });
   table.on('peer-down', (p, reason) => log.info({ peer: p.nodeId, reason }, `peer down: ${p.instance} (${reason})`));
   table.on('rejected', (kind, info) => log.warn({ kind, ...info }, `advert rejected: ${kind}`));
+}
+
+/** Discovery's own counters (peer table, mDNS channel) into the metrics registry, read at each scrape. */
+function exportCounters(m: NodeMetrics, parts: () => { table: PeerTable; browser: ServiceBrowser }): () => void {
+  const collect = (): void => {
+    const { table, browser } = parts();
+    m.peers.reset();
+    for (const p of table.list()) m.peers.inc({ state: p.state });
+    for (const [reason, n] of Object.entries(table.counters)) m.setTotal(m.advertsRejected, { reason }, n);
+    const c = browser.counters;
+    const packets = {
+      in: c.received,
+      out: c.sent,
+      malformed: c.malformed,
+      oversized: c.oversized,
+      'rate-limited': c.rateLimited,
+    };
+    for (const [direction, n] of Object.entries(packets)) m.setTotal(m.mdnsPackets, { direction }, n);
+  };
+  return m.onCollect(collect);
 }
 
 export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryService> {
@@ -109,11 +135,21 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     fieldsFrom(opts, opts.state.current, generation),
   );
   const table = new PeerTable({ selfNodeId: nodeId, fleetId, key: fleetKey });
-  const client = createHeartbeatClient({
+  const heartbeats = createHeartbeatClient({
     key: fleetKey,
     timeoutMs: HEARTBEAT_TIMEOUT_MS,
     onFailure: (p, reason) => log.debug({ peer: p.nodeId, reason }, 'heartbeat failed'),
   });
+  const m = opts.metrics;
+  const client = {
+    probe: async (p: Parameters<typeof heartbeats.probe>[0]) => {
+      const outcome = await heartbeats.probe(p);
+      m?.heartbeats.inc({ outcome });
+      return outcome;
+    },
+    close: () => heartbeats.close(),
+  };
+  const unexport = m ? exportCounters(m, () => ({ table, browser })) : undefined;
   const goodbyeCheck = createHeartbeatClient({ key: fleetKey, timeoutMs: GOODBYE_CHECK_MS });
   const fanout = createNoticeFanout({ timeoutMs: HEARTBEAT_TIMEOUT_MS });
   // The notice policy is made below; the browser and liveness reach it only once running.
@@ -198,6 +234,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<DiscoveryS
     applyNotice: (n) => notices.apply(n, 'http'),
     async stop() {
       opts.state.off('change', onState);
+      unexport?.();
       watcher.stop();
       liveness.stop();
       await chain;

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
-import { createLogger } from '../../log.js';
+import { createLogger, LogRing } from '../../log.js';
 import { startAgent } from '../../agent/agent.js';
+import { liveAgentHost } from '../../agent/esp-watch.js';
 import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, type AgentOptions } from '../../agent/options.js';
 import { K3S_FLAGS, K3S_FLAGS_HELP, k3sFlagsOf } from '../k3s-flags.js';
 import { intOption, parseOptions, write, type Command } from '../command.js';
@@ -87,7 +88,9 @@ export const agentCommand: Command = {
       write(io.stdout, help);
       return 0;
     }
-    const log = createLogger();
+    // The agent's recent lines in memory too: GET /v1/logs serves them where there is no journal.
+    const logRing = new LogRing();
+    const log = createLogger({ ring: logRing });
     // Listen before starting: a supervisor may signal at any moment, even during the boot steps.
     const stopSignal = Promise.race([
       once(process, 'SIGTERM').then(() => 'SIGTERM'),
@@ -95,7 +98,7 @@ export const agentCommand: Command = {
     ]);
     // Keep the event loop alive while no service holds it (else node exits 13 on the pending await).
     const keepAlive = setInterval(() => {}, 1 << 30);
-    const agent = startAgent(opts, log);
+    const agent = startAgent(opts, log, liveAgentHost, { logRing });
     const first = await Promise.race([agent.booted.then(() => 'booted' as const), stopSignal]);
     if (first === 'booted') log.info('agent running; SIGTERM or SIGINT stops it');
     const signal = first === 'booted' ? await stopSignal : first;

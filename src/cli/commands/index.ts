@@ -6,6 +6,9 @@ import { detectCommand } from './detect.js';
 import { captureCommand } from './capture.js';
 import { peersCommand } from './peers.js';
 import { resetCommand } from './reset.js';
+import { statusCommand } from './status.js';
+import { logsCommand } from './logs.js';
+import { bundleCommand } from './bundle.js';
 
 export const commands: Command[] = [
   agentCommand,
@@ -14,4 +17,7 @@ export const commands: Command[] = [
   captureCommand,
   peersCommand,
   resetCommand,
+  statusCommand,
+  logsCommand,
+  bundleCommand,
 ];

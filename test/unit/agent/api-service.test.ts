@@ -4,6 +4,7 @@ import net from 'node:net';
 import { createLogger } from '../../../src/log.js';
 import { createApiService, type ApiAddress } from '../../../src/agent/api-service.js';
 import type { ApiDeps } from '../../../src/api/app.js';
+import { testCertificate } from '../../helpers/tls.js';
 
 const quiet = createLogger({ level: 'silent', format: 'json' });
 const deps: ApiDeps = {
@@ -27,7 +28,13 @@ test('a taken port is a problem the node shows and retries; it listens once the 
   const squatter = net.createServer();
   await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', r));
   const abort = new AbortController();
-  const api = createApiService({ deps, wanted: () => ({ bind: '127.0.0.1', port }), log: quiet, signal: abort.signal });
+  const api = createApiService({
+    deps,
+    wanted: () => ({ bind: '127.0.0.1', port }),
+    tls: testCertificate,
+    log: quiet,
+    signal: abort.signal,
+  });
   const listening = api.ensure();
   for (let i = 0; i < 100 && !api.problem(); i++) await new Promise((r) => setTimeout(r, 20));
   assert.match(api.problem() ?? '', /cannot listen on 127\.0\.0\.1:\d+/);
@@ -44,7 +51,13 @@ test('a taken port is a problem the node shows and retries; it listens once the 
 test('moves to a new address when the wanted one changes, and closes the old', async () => {
   const [first, second] = [await freePort(), await freePort()];
   let want: ApiAddress = { bind: '127.0.0.1', port: first };
-  const api = createApiService({ deps, wanted: () => want, log: quiet, signal: new AbortController().signal });
+  const api = createApiService({
+    deps,
+    wanted: () => want,
+    tls: testCertificate,
+    log: quiet,
+    signal: new AbortController().signal,
+  });
   await api.ensure();
   assert.equal(api.port(), first);
   await api.ensure();

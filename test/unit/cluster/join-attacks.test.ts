@@ -4,6 +4,7 @@
  * "server" without the key. Every answer and log line of the test is searched for the fleet key
  * (base64, base64url, hex) and the tokens.
  */
+import { makeNodeCertificate } from '../../../src/api/node-cert.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -70,7 +71,11 @@ async function listen(fleet: TestFleet, over: Partial<JoinServerOptions> = {}, s
     peers: () => undefined,
     join: () => (serving ? j.server : undefined),
   });
-  const api = await startApiServer(app, '127.0.0.1', 0);
+  const api = await startApiServer(app, {
+    host: '127.0.0.1',
+    port: 0,
+    tls: await makeNodeCertificate({ hostname: 'nuc-seed' }),
+  });
   servers.push(api);
   const peer: JoinPeer = { nodeId: 'nuc-seed', address: '127.0.0.1', apiPort: api.port };
   const url = (p: string) => `http://127.0.0.1:${api.port}${p}`;
@@ -215,7 +220,11 @@ async function rogue(fleet: TestFleet, decide: (p: JoinParties) => object): Prom
     const { nodeId, challenge, nonce } = req.body;
     return decide({ fleetId: fleet.fleetId, challenge, nonce, joinerNodeId: nodeId, serverNodeId: 'nuc-evil' });
   });
-  const api = await startApiServer(app, '127.0.0.1', 0);
+  const api = await startApiServer(app, {
+    host: '127.0.0.1',
+    port: 0,
+    tls: await makeNodeCertificate({ hostname: 'nuc-seed' }),
+  });
   servers.push(api);
   return { nodeId: 'nuc-evil', address: '127.0.0.1', apiPort: api.port };
 }

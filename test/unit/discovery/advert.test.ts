@@ -141,3 +141,18 @@ test('the supported seed (sup) round-trips, is signed, and leaves adverts withou
   assert.equal(advertFromTxt(advertToTxt({ ...indirect, signature: sig })).supportsIndirect, true);
   assert.equal(verifyAdvert(key, 'nuc-1', withSup, sig), false);
 });
+
+test('the API certificate pin (fp) travels in the advert, is signed, and must be a pin', () => {
+  const key = randomBytes(32);
+  const certPin = randomBytes(32).toString('base64url');
+  const withPin = { ...fields, certPin };
+  const txt = advertToTxt({ ...withPin, signature: signAdvert(key, 'nuc-a', withPin) });
+  assert.equal(txt['fp'], certPin);
+  const back = advertFromTxt(txt);
+  assert.equal(back.certPin, certPin);
+  assert.equal(verifyAdvert(key, 'nuc-a', back, back.signature), true);
+  const swapped = { ...back, certPin: randomBytes(32).toString('base64url') };
+  assert.equal(verifyAdvert(key, 'nuc-a', swapped, back.signature), false, 'another pin breaks the signature');
+  assert.throws(() => advertFromTxt({ ...txt, fp: 'not-a-pin' }), /\/txt\/fp/);
+  assertAdvertEncodable(txt);
+});
