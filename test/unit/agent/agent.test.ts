@@ -1,7 +1,7 @@
 /**
  * The agent never dies silently: without a fleet config it stays up in no-fleet-config with
  * the health route answering, a broken file is bad-fleet-config naming the field, and a valid
- * file brings it to forming without a restart; a boot step that fails is retried with the
+ * file brings it on (discovery, then the cluster steps) without a restart; a boot step that fails is retried with the
  * reason shown. In-process, API on a free loopback-reachable port, discovery on an interface
  * that does not exist (nothing is sent on this machine's LAN).
  */
@@ -37,9 +37,21 @@ async function until<T>(what: string, f: () => T | undefined | Promise<T | undef
   }
 }
 
-/** An agent on the synthetic NUC capture, API on a free port, discovery on no real interface. */
+/**
+ * An agent on the synthetic NUC capture, API on a free port, discovery on no real interface, and
+ * no k3s: past the fleet config its cluster steps stop at check-k3s (`k3s-missing`).
+ */
 function startTestAgent(fleetFile: string, dataDir: string): AgentHandle {
-  const options = { fleetFile, dataDir, hardwareFrom: capture, interfaces: ['nm-none0'], apiPort: 0, fleetPollMs: 30 };
+  const k3s = { bin: path.join(dataDir, 'no-k3s-here') };
+  const options = {
+    fleetFile,
+    dataDir,
+    hardwareFrom: capture,
+    interfaces: ['nm-none0'],
+    apiPort: 0,
+    fleetPollMs: 30,
+    k3s,
+  };
   return startAgent(options, quiet, noEsp);
 }
 
@@ -54,7 +66,7 @@ async function health(agent: AgentHandle): Promise<Record<string, unknown>> {
 }
 
 describe('agent without a usable fleet config', () => {
-  it('waits in no-fleet-config, then bad-fleet-config naming the field, then goes on to forming by itself', async () => {
+  it('waits in no-fleet-config, then bad-fleet-config naming the field, then goes on by itself (to k3s-missing here)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-agent-nofleet-'));
     const fleetFile = path.join(dir, 'esp/nucmesh/fleet.yaml');
     const agent = startTestAgent(fleetFile, path.join(dir, 'data'));
@@ -92,12 +104,13 @@ describe('agent without a usable fleet config', () => {
       writeFileSync(fleetFile, renderFleetConfig(cfg), { mode: 0o600 });
       const d = await agent.discovering;
       assert.ok(d, 'discovery started once the file was valid');
-      const forming = await until('forming', inState(agent, 'forming'));
-      assert.equal(forming.detail, undefined, 'the reason is gone with the state');
+      // On by itself: discovery, then the cluster steps, which stop where this machine has no k3s.
+      const missing = await until('k3s-missing', inState(agent, 'k3s-missing'));
+      assert.doesNotMatch(missing.detail ?? '', /fleet config/, 'the fleet config reason is gone');
+      assert.match(missing.detail ?? '', /k3s executable is not installed/);
       const ok = await health(agent);
-      assert.equal(ok['state'], 'forming');
-      await until('forming on disk', () => (onDisk()['state'] === 'forming' ? true : undefined));
-      assert.equal(ok['detail'], undefined);
+      assert.equal(ok['state'], 'k3s-missing');
+      await until('k3s-missing on disk', () => (onDisk()['state'] === 'k3s-missing' ? true : undefined));
       const nonce = randomBytes(12).toString('base64url');
       const answer = await fetch(`http://127.0.0.1:${agent.apiPort()}/v1/heartbeat`, {
         method: 'POST',
@@ -131,7 +144,7 @@ describe('agent without a usable fleet config', () => {
       rmSync(blocker);
       mkdirSync(blocker);
       await agent.booted;
-      await until('forming', inState(agent, 'forming'));
+      await until('k3s-missing', inState(agent, 'k3s-missing'));
     } finally {
       await agent.stop();
       rmSync(dir, { recursive: true, force: true });
