@@ -10,7 +10,7 @@
  * loop would only hide the reason from the technician.
  */
 import { promises as fs } from 'node:fs';
-import type { Logger } from '../log.js';
+import { componentLogger, type Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { FleetConfig } from '../config/fleet.js';
@@ -33,6 +33,8 @@ import { discoveryOptions, peerEndpoints } from './node-discovery.js';
 import { retryUntilDone } from './retry.js';
 import { createApiService } from './api-service.js';
 import { createEspWatch, liveAgentHost, type AgentHost } from './esp-watch.js';
+import { runInstallerMode, type InstallerView } from './installer-mode.js';
+import { runTool } from '../installer/run-tool.js';
 
 export type { AgentHost } from './esp-watch.js';
 
@@ -58,6 +60,7 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   let discovery: DiscoveryService | undefined;
   let peers: PeerEndpoints | undefined;
   let stopping = false;
+  const installerView: InstallerView = {};
 
   // ---- the API: up from the start (health route), on the fleet config's address once known
   const api = createApiService({
@@ -89,6 +92,7 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
           identity: ctx.identity,
           apiPort: api.port() ?? options.apiPort ?? config?.api.port ?? DEFAULT_API.port,
           ...(api.problem() ? { apiProblem: api.problem() } : {}),
+          ...installerView,
         }),
       })
     : undefined;
@@ -160,6 +164,20 @@ export function startAgent(options: AgentOptions, log: Logger, host: AgentHost =
   const discovering = (async (): Promise<DiscoveryService | undefined> => {
     await booted;
     if (signal.aborted) return undefined;
+    // On a stick (live mode): install onto the internal disk instead of joining anything.
+    if (options.live && options.applyHost) {
+      const outcome = await runInstallerMode({
+        live: options.live,
+        fleetCandidates: candidates,
+        state,
+        log: componentLogger(log, 'installer'),
+        version: PACKAGE_VERSION,
+        run: runTool,
+        view: installerView,
+        reboot: () => host.reboot(),
+      });
+      if (outcome.kind !== 'run-live' || signal.aborted) return undefined;
+    }
     await espWatch
       .logAtStart()
       .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'EFI partition: cannot tell'));

@@ -1,5 +1,6 @@
 /** Options of `nucmesh agent`, shared by the CLI and the tests that run agents in-process. */
 import type { BootOptions } from '../firstboot/boot-steps.js';
+import type { LiveMode } from '../installer/facts.js';
 
 export interface AgentOptions extends BootOptions {
   /** Fleet config file; without it the first of DEFAULT_FLEET_PATHS that exists. */
@@ -14,11 +15,15 @@ export interface AgentOptions extends BootOptions {
   bannerTtys?: string[];
   /** How often a missing or invalid fleet config is looked at again (default 2 s). */
   fleetPollMs?: number;
+  /** Booted from a nucmesh stick (live mode): install onto the internal disk first (with applyHost). */
+  live?: LiveMode;
 }
 
 export const DEFAULT_BANNER_TTYS = ['/dev/tty1', '/dev/ttyS0'];
 
 export const DEFAULT_DATA_DIR = '/var/lib/nucmesh';
+/** The data dir on a stick in live mode: in RAM, so the next NUC inherits nothing. */
+export const LIVE_DATA_DIR = '/run/nucmesh/state';
 
 /** Where the agent looks for the fleet config when --fleet is not given, in order. */
 export const DEFAULT_FLEET_PATHS = ['/boot/efi/nucmesh/fleet.yaml', '/etc/nucmesh/fleet.yaml'];

@@ -1,5 +1,5 @@
 /**
- * The agent's current lifecycle state (booting → forming → seeding/joining → server/agent),
+ * The agent's current lifecycle state (booting → [installing, on a stick] → forming → seeding/joining → server/agent),
  * or why it cannot go on (no-fleet-config, bad-fleet-config, failed), with change events.
  * Part of the shared node layer (src/node/): the discovery advert, the console banner and the
  * API's health route read it.
@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 
 export const NODE_STATES = [
   'booting',
+  'installing',
+  'install-refused',
   'no-fleet-config',
   'bad-fleet-config',
   'forming',
@@ -20,7 +22,7 @@ export const NODE_STATES = [
 export type NodeStateName = (typeof NODE_STATES)[number];
 
 /** States in which the node waits for something a person (or the file system) must provide. */
-export const BLOCKED_STATES: readonly NodeStateName[] = ['no-fleet-config', 'bad-fleet-config', 'failed'];
+export const BLOCKED_STATES: readonly NodeStateName[] = ['install-refused', 'no-fleet-config', 'bad-fleet-config', 'failed'];
 
 export function isNodeState(s: string): s is NodeStateName {
   return (NODE_STATES as readonly string[]).includes(s);
