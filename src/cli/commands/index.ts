@@ -5,5 +5,6 @@ import { fleetCommand } from './fleet.js';
 import { detectCommand } from './detect.js';
 import { captureCommand } from './capture.js';
 import { peersCommand } from './peers.js';
+import { installCommand } from './install.js';
 
-export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand, peersCommand];
+export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand, peersCommand, installCommand];
