@@ -24,10 +24,13 @@ export const ERROR_CATALOGUE = {
   E_STOPPING: 'The node is shutting down: its peers are to treat it as gone.',
   E_NOT_READY: 'Discovery is not running yet (no fleet config, or still starting): the peer routes cannot answer.',
   E_BAD_NOTICE: 'A down notice was refused: its MAC does not verify with the fleet key, or it names another fleet.',
-  E_INSTALL_SOURCE: 'The installer cannot use the disk it booted from as the source (not a nucmesh disk, or unreadable).',
-  E_INSTALL_TARGET: 'The disk to install onto cannot be used (too small, not attached, not eligible, or not blank under wipe: blank-only).',
+  E_INSTALL_SOURCE:
+    'The installer cannot use the disk it booted from as the source (not a nucmesh disk, or unreadable).',
+  E_INSTALL_TARGET:
+    'The disk to install onto cannot be used (too small, not attached, not eligible, or not blank under wipe: blank-only).',
   E_INSTALL_TOOL: 'A program the installer runs (sfdisk, tune2fs, mtools, efibootmgr, lsblk, wipefs) failed.',
-  E_INSTALL_VERIFY: 'What the installer read back from the target disk differs from what it wrote: the disk is not made bootable.',
+  E_INSTALL_VERIFY:
+    'What the installer read back from the target disk differs from what it wrote: the disk is not made bootable.',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

@@ -51,7 +51,10 @@ async function installSettings(d: InstallerModeDeps): Promise<InstallConfig> {
         return config.install;
       } catch (err) {
         if ((err as { code?: string }).code !== 'E_FLEET_READ') {
-          d.log.warn({ file, err: errorMessage(err) }, 'installer: the fleet config is not valid; using the install defaults');
+          d.log.warn(
+            { file, err: errorMessage(err) },
+            'installer: the fleet config is not valid; using the install defaults',
+          );
           return INSTALL_DEFAULTS;
         }
       }
@@ -64,9 +67,14 @@ async function installSettings(d: InstallerModeDeps): Promise<InstallConfig> {
 }
 
 /** Runs the installer; resolves with what happened (run-live: the caller goes on as a node running from the stick). */
-export async function runInstallerMode(d: InstallerModeDeps): Promise<InstallOutcome | { kind: 'failed'; reason: string }> {
+export async function runInstallerMode(
+  d: InstallerModeDeps,
+): Promise<InstallOutcome | { kind: 'failed'; reason: string }> {
   const { log, state, view } = d;
-  log.info({ root: d.live.root, reason: d.live.reason }, 'installer mode: booted from a stick; nothing is written to it');
+  log.info(
+    { root: d.live.root, reason: d.live.reason },
+    'installer mode: booted from a stick; nothing is written to it',
+  );
   state.set({ state: 'installing', detail: 'looking at the disks' });
   let lastDraw = 0;
   const onProgress = (p: InstallProgress) => {
@@ -85,7 +93,13 @@ export async function runInstallerMode(d: InstallerModeDeps): Promise<InstallOut
     const facts = await readInstallFacts(d.run, d.live.root);
     const decision = decideFrom(settings, facts);
     log.info({ decision: decision.action }, `installer: ${decision.action}`);
-    outcome = await carryOut(decision, facts, { run: d.run, log, version: d.version, uefi: await bootedWithUefi(), onProgress });
+    outcome = await carryOut(decision, facts, {
+      run: d.run,
+      log,
+      version: d.version,
+      uefi: await bootedWithUefi(),
+      onProgress,
+    });
   } catch (err) {
     outcome = { kind: 'failed', reason: errorMessage(err) };
   }
@@ -95,7 +109,15 @@ export async function runInstallerMode(d: InstallerModeDeps): Promise<InstallOut
       const r = outcome.result;
       const sentence = `installed: rebooting into the internal disk (${outcome.target.path}, ${Math.round(r.bytes / 1e6)} MB at ${(r.bytes / r.writeMs / 1e3).toFixed(1)} MB/s, verified)`;
       view.headline = { word: 'installed', sentence };
-      log.info({ target: outcome.target.path, bytes: r.bytes, writeMs: Math.round(r.writeMs), verifyMs: Math.round(r.verifyMs) }, sentence);
+      log.info(
+        {
+          target: outcome.target.path,
+          bytes: r.bytes,
+          writeMs: Math.round(r.writeMs),
+          verifyMs: Math.round(r.verifyMs),
+        },
+        sentence,
+      );
       state.set({ state: 'installing', detail: sentence });
       break;
     }
@@ -115,7 +137,10 @@ export async function runInstallerMode(d: InstallerModeDeps): Promise<InstallOut
       return outcome;
     }
     case 'run-live':
-      log.info({ reason: outcome.reason }, `installer: not installing (${outcome.reason}); running from the stick, in RAM`);
+      log.info(
+        { reason: outcome.reason },
+        `installer: not installing (${outcome.reason}); running from the stick, in RAM`,
+      );
       return outcome;
   }
   await new Promise((r) => setTimeout(r, d.outcomeMs ?? 5000));

@@ -85,7 +85,7 @@ export const InstallConfigSchema = Type.Object(
   {
     /** auto: a node booted from a USB stick installs onto its internal disk; never: it runs from the stick. */
     mode: Type.Union([Type.Literal('auto'), Type.Literal('never')], { default: 'auto' }),
-    /** The disk to install onto, a /dev/disk/by-id/ name (e.g. nvme-Samsung_SSD_980_S64DNX0R123456); default: chosen. */
+    /** The disk to install onto, a /dev/disk/by-id/ name (nvme-Samsung_SSD_980_S64DNX0R123456); default: chosen. */
     target: Type.Optional(
       Type.String({
         pattern: '^(/dev/disk/by-id/)?[A-Za-z0-9._:+-]+$',

@@ -31,10 +31,20 @@ function onto(target: DiskFacts, content: DiskContent, wipe: InstallConfig['wipe
     case 'blank':
       return { action: 'install', target, content, why: `${describeDisk(target)} is blank` };
     case 'interrupted':
-      return { action: 'install', target, content, why: `${describeDisk(target)} holds ${describeContent(content)}: redoing it` };
+      return {
+        action: 'install',
+        target,
+        content,
+        why: `${describeDisk(target)} holds ${describeContent(content)}: redoing it`,
+      };
     case 'foreign':
       return wipe === 'always'
-        ? { action: 'install', target, content, why: `${describeDisk(target)} is ${describeContent(content)}; overwritten (install.wipe: always)` }
+        ? {
+            action: 'install',
+            target,
+            content,
+            why: `${describeDisk(target)} is ${describeContent(content)}; overwritten (install.wipe: always)`,
+          }
         : {
             action: 'refuse',
             target,
@@ -43,21 +53,25 @@ function onto(target: DiskFacts, content: DiskContent, wipe: InstallConfig['wipe
   }
 }
 
-export function decideInstall(config: Pick<InstallConfig, 'mode' | 'target' | 'wipe'>, facts: InstallFacts): InstallDecision {
+export function decideInstall(
+  config: Pick<InstallConfig, 'mode' | 'target' | 'wipe'>,
+  facts: InstallFacts,
+): InstallDecision {
   if (config.mode === 'never') return { action: 'run-live', reason: 'install.mode is never in the fleet config' };
   if (config.target !== undefined) {
     const pinned = diskByIdName(facts.disks, config.target);
     if (!pinned) return { action: 'refuse', reason: `install.target ${config.target} is not attached to this machine` };
     const why = ineligibility(pinned, facts.bootDisk);
-    if (why) return { action: 'refuse', target: pinned, reason: `install.target ${config.target} cannot be used: ${why}` };
+    if (why)
+      return { action: 'refuse', target: pinned, reason: `install.target ${config.target} cannot be used: ${why}` };
     return onto(pinned, facts.content(pinned), config.wipe);
   }
   const candidates = eligibleTargets(facts.disks, facts.bootDisk);
-  if (candidates.length === 0) return { action: 'run-live', reason: 'no internal disk of at least 8 GiB to install onto' };
+  if (candidates.length === 0)
+    return { action: 'run-live', reason: 'no internal disk of at least 8 GiB to install onto' };
   const contents = candidates.map((d) => [d, facts.content(d)] as const);
   // A disk with nucmesh on it (finished, or cut off) is the one this NUC uses: never start a second.
-  const ours =
-    contents.find(([, c]) => c.kind === 'installed') ?? contents.find(([, c]) => c.kind === 'interrupted');
+  const ours = contents.find(([, c]) => c.kind === 'installed') ?? contents.find(([, c]) => c.kind === 'interrupted');
   const [target, content] = ours ?? (contents[0] as readonly [DiskFacts, DiskContent]);
   return onto(target, content, config.wipe);
 }

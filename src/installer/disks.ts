@@ -49,7 +49,8 @@ export function ineligibility(disk: DiskFacts, bootDisk: string | undefined): st
   if (/^(loop|ram|zram|sr|fd|nbd|md|dm-)/.test(disk.name)) return 'it is not a physical disk';
   if (disk.removable || disk.hotplug || disk.transport === 'usb') return 'it is removable (USB or hot-plug)';
   if (disk.readOnly) return 'it is read-only';
-  if (disk.sizeBytes < MIN_TARGET_BYTES) return `it is smaller than 8 GiB (${(disk.sizeBytes / 1024 ** 3).toFixed(1)} GiB)`;
+  if (disk.sizeBytes < MIN_TARGET_BYTES)
+    return `it is smaller than 8 GiB (${(disk.sizeBytes / 1024 ** 3).toFixed(1)} GiB)`;
   return undefined;
 }
 

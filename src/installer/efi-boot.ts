@@ -24,7 +24,11 @@ export function parseEfibootmgr(text: string): BootVars {
   const vars: BootVars = { entries: [], order: [] };
   for (const line of text.split('\n')) {
     const order = /^BootOrder:\s*(.*)$/.exec(line);
-    if (order?.[1] !== undefined) vars.order = order[1].split(',').map((s) => s.trim()).filter(Boolean);
+    if (order?.[1] !== undefined)
+      vars.order = order[1]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     const next = /^BootNext:\s*([0-9A-Fa-f]{4})/.exec(line);
     if (next?.[1]) vars.next = next[1].toUpperCase();
     const cur = /^BootCurrent:\s*([0-9A-Fa-f]{4})/.exec(line);
@@ -33,7 +37,11 @@ export function parseEfibootmgr(text: string): BootVars {
     if (e?.[1] && e[3] !== undefined) {
       const rest = e[3];
       const hd = /HD\(\d+,GPT,([0-9a-fA-F-]{36})/.exec(rest);
-      const label = rest.split('\t')[0]?.replace(/\s+(HD|PciRoot|VenHw|Fv|MemoryMapped)\(.*$/, '').trim() ?? '';
+      const label =
+        rest
+          .split('\t')[0]
+          ?.replace(/\s+(HD|PciRoot|VenHw|Fv|MemoryMapped)\(.*$/, '')
+          .trim() ?? '';
       const entry: BootEntry = { num: e[1].toUpperCase(), label, active: e[2] === '*' };
       if (hd?.[1]) entry.partUuid = hd[1].toLowerCase();
       vars.entries.push(entry);

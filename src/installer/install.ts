@@ -23,7 +23,13 @@ import { NucmeshError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { copyRanges, verifyRanges } from './copy.js';
 import { encodeMarker } from './marker.js';
-import { BOOT_CONFIG_FILES, parseSfdiskJson, retargetBootConfig, type CopyRange, type InstallLayout } from './layout.js';
+import {
+  BOOT_CONFIG_FILES,
+  parseSfdiskJson,
+  retargetBootConfig,
+  type CopyRange,
+  type InstallLayout,
+} from './layout.js';
 import { entryForPartition, orderWithFirst, parseEfibootmgr } from './efi-boot.js';
 import type { InstallPhase, InstallProgress } from './progress.js';
 import type { RunTool } from './run-tool.js';
@@ -76,7 +82,10 @@ export async function runInstall(
 ): Promise<InstallResult> {
   const { layout } = job;
   if (job.targetSizeBytes < layout.minTargetBytes)
-    throw new NucmeshError('E_INSTALL_TARGET', `${job.target} is too small: ${job.targetSizeBytes} bytes, needs ${layout.minTargetBytes}`);
+    throw new NucmeshError(
+      'E_INSTALL_TARGET',
+      `${job.target} is too small: ${job.targetSizeBytes} bytes, needs ${layout.minTargetBytes}`,
+    );
   const phase = (p: InstallPhase, done = 0, total = 0, rate = 0) => onProgress({ phase: p, done, total, rate });
   const bytes = layout.ranges.reduce((n, r) => n + r.length, 0);
   const src = await fs.open(job.source, 'r');
@@ -100,13 +109,20 @@ export async function runInstall(
 
     // 2. write
     const rate = (done: number, ms: number) => (ms > 0 ? (done * 1000) / ms : 0);
-    writeMs = await copyRanges(src, dst, layout.ranges, (done, total, ms) => phase('write', done, total, rate(done, ms)));
-    log.info({ bytes, ms: Math.round(writeMs), mbps: +(rate(bytes, writeMs) / 1e6).toFixed(1) }, 'install: payload written');
+    writeMs = await copyRanges(src, dst, layout.ranges, (done, total, ms) =>
+      phase('write', done, total, rate(done, ms)),
+    );
+    log.info(
+      { bytes, ms: Math.round(writeMs), mbps: +(rate(bytes, writeMs) / 1e6).toFixed(1) },
+      'install: payload written',
+    );
 
     // 3. verify
     await io.dropCache(job.target);
     const t0 = performance.now();
-    sha256 = await verifyRanges(src, dst, layout.ranges, (done, total, ms) => phase('verify', done, total, rate(done, ms)));
+    sha256 = await verifyRanges(src, dst, layout.ranges, (done, total, ms) =>
+      phase('verify', done, total, rate(done, ms)),
+    );
     verifyMs = performance.now() - t0;
     log.info({ sha256, ms: Math.round(verifyMs) }, 'install: read back and verified');
   } finally {
@@ -134,9 +150,13 @@ export async function runInstall(
     uuids[0] !== layout.ids.espPartUuid ||
     uuids[1] !== layout.ids.rootPartUuid
   )
-    throw new NucmeshError('E_INSTALL_VERIFY', `the partition table read back from ${job.target} is not the one written`, {
-      data: { written },
-    });
+    throw new NucmeshError(
+      'E_INSTALL_VERIFY',
+      `the partition table read back from ${job.target} is not the one written`,
+      {
+        data: { written },
+      },
+    );
   await io.rereadPartitions(job.target);
   log.info({ target: job.target, diskId: layout.ids.diskId }, 'install: partition table written');
 
@@ -183,7 +203,10 @@ async function giveIdentity(job: InstallJob, run: RunTool): Promise<void> {
       await fs.writeFile(local, after);
       await run('mcopy', ['-o', '-i', esp, local, `::${file}`]);
       if ((await run('mtype', ['-i', esp, `::${file}`])).stdout !== after)
-        throw new NucmeshError('E_INSTALL_VERIFY', `${file} on the target's EFI partition does not read back as written`);
+        throw new NucmeshError(
+          'E_INSTALL_VERIFY',
+          `${file} on the target's EFI partition does not read back as written`,
+        );
     }
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

@@ -29,7 +29,10 @@ export interface SfdiskTable {
 export function parseSfdiskJson(json: string): SfdiskTable {
   const t = (JSON.parse(json) as { partitiontable?: SfdiskTable }).partitiontable;
   if (!t || !Array.isArray(t.partitions)) throw new Error('sfdisk -J: no partition table');
-  return { ...t, partitions: t.partitions.map((p) => ({ ...p, type: p.type.toLowerCase(), uuid: p.uuid?.toLowerCase() })) };
+  return {
+    ...t,
+    partitions: t.partitions.map((p) => ({ ...p, type: p.type.toLowerCase(), uuid: p.uuid?.toLowerCase() })),
+  };
 }
 
 /** A byte range of the stick copied to the same offset of the target. */
@@ -71,22 +74,24 @@ export function planLayout(
   const sector = stick.sectorsize ?? 512;
   const esp = stick.partitions.find((p) => p.type === ESP_TYPE);
   const root = stick.partitions.find((p) => p.type === ROOT_X86_64_TYPE);
-  if (stick.label !== 'gpt' || !esp || !root) throw new Error(`${stick.device} is not a nucmesh disk (GPT with an EFI and a root partition)`);
+  if (stick.label !== 'gpt' || !esp || !root)
+    throw new Error(`${stick.device} is not a nucmesh disk (GPT with an EFI and a root partition)`);
   const ranges: CopyRange[] = [
     { what: 'esp', offset: esp.start * sector, length: esp.size * sector },
     { what: 'root', offset: root.start * sector, length: root.size * sector },
   ];
   const ts = target.sectorSize;
   for (const r of ranges)
-    if (r.offset % ts || r.length % ts) throw new Error(`the ${r.what} partition is not aligned to the target's ${ts}-byte sectors`);
+    if (r.offset % ts || r.length % ts)
+      throw new Error(`the ${r.what} partition is not aligned to the target's ${ts}-byte sectors`);
   const rootEnd = root.start * sector + root.size * sector;
   const minTargetBytes = rootEnd + TAIL_BYTES;
   const lines = [
     'label: gpt',
     `label-id: ${ids.diskId}`,
-    `start=${esp.start * sector / ts}, size=${esp.size * sector / ts}, type=${ESP_TYPE}, uuid=${ids.espPartUuid}, name=${ESP_PARTLABEL}`,
+    `start=${(esp.start * sector) / ts}, size=${(esp.size * sector) / ts}, type=${ESP_TYPE}, uuid=${ids.espPartUuid}, name=${ESP_PARTLABEL}`,
     // No size: the root partition takes the rest of the disk (its file system grows at first boot).
-    `start=${root.start * sector / ts}, type=${ROOT_X86_64_TYPE}, uuid=${ids.rootPartUuid}, name=${ROOT_PARTLABEL}`,
+    `start=${(root.start * sector) / ts}, type=${ROOT_X86_64_TYPE}, uuid=${ids.rootPartUuid}, name=${ROOT_PARTLABEL}`,
   ];
   return {
     ranges,
@@ -97,7 +102,7 @@ export function planLayout(
   };
 }
 
-/** The boot entries' text (systemd-boot entry, GRUB config) with the stick's partition UUIDs replaced by the new ones. */
+/** Boot entries' text (systemd-boot entry, GRUB config) with the stick's partition UUIDs replaced by the new ones. */
 export function retargetBootConfig(text: string, layout: Pick<InstallLayout, 'source' | 'ids'>): string {
   const swap: [string, string][] = [
     [layout.source.espPartUuid, layout.ids.espPartUuid],

@@ -1,7 +1,8 @@
 /** `lsblk -J -b -o LSBLK_COLUMNS` text to DiskFacts (pure; the by-id names are added by the reader). */
 import type { DiskFacts, PartitionFacts } from './disks.js';
 
-export const LSBLK_COLUMNS = 'NAME,PATH,SIZE,TYPE,TRAN,RM,HOTPLUG,RO,PTTYPE,FSTYPE,PARTLABEL,PARTUUID,PARTTYPE,MODEL,SERIAL';
+export const LSBLK_COLUMNS =
+  'NAME,PATH,SIZE,TYPE,TRAN,RM,HOTPLUG,RO,PTTYPE,FSTYPE,PARTLABEL,PARTUUID,PARTTYPE,MODEL,SERIAL';
 
 interface LsblkDevice {
   name?: string;

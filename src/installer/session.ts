@@ -23,16 +23,23 @@ export interface InstallFactsRead {
 export async function readInstallFacts(run: RunTool, bootDevice: string): Promise<InstallFactsRead> {
   const disks = await readDisks(run);
   const stick = diskHolding(disks, bootDevice);
-  if (!stick) throw new NucmeshError('E_INSTALL_SOURCE', `no disk holds ${bootDevice}, the device this system booted from`);
+  if (!stick)
+    throw new NucmeshError('E_INSTALL_SOURCE', `no disk holds ${bootDevice}, the device this system booted from`);
   const contents = new Map<string, DiskContent>();
   for (const d of disks) {
     if (d.name === stick.name) continue;
-    contents.set(d.name, await readContent(run, d).catch(() => ({ kind: 'foreign', signatures: ['unreadable'] }) as const));
+    contents.set(
+      d.name,
+      await readContent(run, d).catch(() => ({ kind: 'foreign', signatures: ['unreadable'] }) as const),
+    );
   }
   return { disks, stick, contents };
 }
 
-export function decideFrom(config: Pick<InstallConfig, 'mode' | 'target' | 'wipe'>, f: InstallFactsRead): InstallDecision {
+export function decideFrom(
+  config: Pick<InstallConfig, 'mode' | 'target' | 'wipe'>,
+  f: InstallFactsRead,
+): InstallDecision {
   return decideInstall(config, {
     disks: f.disks,
     bootDisk: f.stick.name,
@@ -40,10 +47,24 @@ export function decideFrom(config: Pick<InstallConfig, 'mode' | 'target' | 'wipe
   });
 }
 
-export async function jobFor(run: RunTool, stick: DiskFacts, target: DiskFacts, version: string, bootEntry: boolean): Promise<InstallJob> {
+export async function jobFor(
+  run: RunTool,
+  stick: DiskFacts,
+  target: DiskFacts,
+  version: string,
+  bootEntry: boolean,
+): Promise<InstallJob> {
   const sectorSize = await logicalSectorSize(target);
   const layout = await readLayout(run, stick.path, { sizeBytes: target.sizeBytes, sectorSize });
-  return { source: stick.path, target: target.path, targetSizeBytes: target.sizeBytes, targetSectorSize: sectorSize, layout, version, bootEntry };
+  return {
+    source: stick.path,
+    target: target.path,
+    targetSizeBytes: target.sizeBytes,
+    targetSectorSize: sectorSize,
+    layout,
+    version,
+    bootEntry,
+  };
 }
 
 export type InstallOutcome =
@@ -69,7 +90,10 @@ export async function carryOut(decision: InstallDecision, f: InstallFactsRead, o
     case 'refuse':
       return { kind: 'refused', reason: decision.reason };
     case 'boot-installed': {
-      o.log.info({ target: decision.target.path }, `install: ${describeDisk(decision.target)} has nucmesh installed; left alone, booting it`);
+      o.log.info(
+        { target: decision.target.path },
+        `install: ${describeDisk(decision.target)} has nucmesh installed; left alone, booting it`,
+      );
       const out: InstallOutcome = { kind: 'boot-installed', target: decision.target };
       if (o.uefi) out.bootEntry = await ensureBootEntry(o.run, decision.target.path, decision.espPartUuid);
       return out;

@@ -22,7 +22,12 @@ export const NODE_STATES = [
 export type NodeStateName = (typeof NODE_STATES)[number];
 
 /** States in which the node waits for something a person (or the file system) must provide. */
-export const BLOCKED_STATES: readonly NodeStateName[] = ['install-refused', 'no-fleet-config', 'bad-fleet-config', 'failed'];
+export const BLOCKED_STATES: readonly NodeStateName[] = [
+  'install-refused',
+  'no-fleet-config',
+  'bad-fleet-config',
+  'failed',
+];
 
 export function isNodeState(s: string): s is NodeStateName {
   return (NODE_STATES as readonly string[]).includes(s);

@@ -54,7 +54,6 @@ describe('the USB-stick installer (OVMF, NVMe + USB stick)', { skip }, () => {
       internalDisk: o.disk,
       ...(o.stick === false ? {} : { usbStick: stick, stickWritable: true }),
       ...(o.vars ? { varsFile: o.vars } : {}),
-      memMiB: 768,
     });
 
   const blankDisk = (name: string): string => {

@@ -7,4 +7,11 @@ import { captureCommand } from './capture.js';
 import { peersCommand } from './peers.js';
 import { installCommand } from './install.js';
 
-export const commands: Command[] = [agentCommand, fleetCommand, detectCommand, captureCommand, peersCommand, installCommand];
+export const commands: Command[] = [
+  agentCommand,
+  fleetCommand,
+  detectCommand,
+  captureCommand,
+  peersCommand,
+  installCommand,
+];

@@ -45,7 +45,12 @@ export const installCommand: Command = {
   async run(argv, io) {
     const { values } = parseOptions(
       'install',
-      { target: { type: 'string' }, wipe: { type: 'boolean' }, yes: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+      {
+        target: { type: 'string' },
+        wipe: { type: 'boolean' },
+        yes: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+      },
       argv,
     );
     if (values.help) {
@@ -66,10 +71,17 @@ export const installCommand: Command = {
       content.kind === 'installed'
         ? { action: 'boot-installed', target, espPartUuid: content.espPartUuid }
         : content.kind === 'foreign' && !values['wipe']
-          ? { action: 'refuse', target, reason: `${describeDisk(target)} is ${describeContent(content)}; --wipe overwrites it (at boot: ${WIPE_HINT})` }
+          ? {
+              action: 'refuse',
+              target,
+              reason: `${describeDisk(target)} is ${describeContent(content)}; --wipe overwrites it (at boot: ${WIPE_HINT})`,
+            }
           : { action: 'install', target, content, why: `${describeDisk(target)} is ${describeContent(content)}` };
     const uefi = await bootedWithUefi();
-    write(io.stdout, `source: ${describeDisk(facts.stick)}\ntarget: ${describeDisk(target)}: ${describeContent(content)}\n`);
+    write(
+      io.stdout,
+      `source: ${describeDisk(facts.stick)}\ntarget: ${describeDisk(target)}: ${describeContent(content)}\n`,
+    );
     if (decision.action === 'refuse') {
       write(io.stderr, `install: refused: ${decision.reason}\n`);
       return 1;
@@ -82,10 +94,15 @@ export const installCommand: Command = {
     if (values['dry-run'] || !values['yes']) {
       const lines = [
         `would: mark ${target.path} as an install in progress (zero its first and last MiB, marker at LBA 1)`,
-        ...job.layout.ranges.map((r) => `would: copy the ${r.what} partition: ${r.length} bytes at offset ${r.offset}, then read back and compare (SHA-256)`),
+        ...job.layout.ranges.map(
+          (r) =>
+            `would: copy the ${r.what} partition: ${r.length} bytes at offset ${r.offset}, then read back and compare (SHA-256)`,
+        ),
         `would: new IDs ${JSON.stringify(job.layout.ids)}`,
         `would: write the partition table:\n${job.layout.sfdiskScript.replace(/^/gm, '    ')}`,
-        uefi ? `would: add an EFI boot entry for ${target.path} partition 1, first in BootOrder, and BootNext` : 'would: no EFI boot entry (not booted through UEFI)',
+        uefi
+          ? `would: add an EFI boot entry for ${target.path} partition 1, first in BootOrder, and BootNext`
+          : 'would: no EFI boot entry (not booted through UEFI)',
       ];
       write(io.stdout, `${lines.join('\n')}\n`);
       if (!values['dry-run']) write(io.stdout, 'nothing written: add --yes to install\n');
@@ -105,7 +122,10 @@ export const installCommand: Command = {
       },
     });
     if (outcome.kind === 'installed')
-      write(io.stdout, `installed onto ${outcome.target.path}: ${outcome.result.bytes} bytes in ${(outcome.result.writeMs / 1000).toFixed(1)} s, verified\n`);
+      write(
+        io.stdout,
+        `installed onto ${outcome.target.path}: ${outcome.result.bytes} bytes in ${(outcome.result.writeMs / 1000).toFixed(1)} s, verified\n`,
+      );
     return 0;
   },
 };

@@ -75,11 +75,21 @@ test('a disk that is not blank is refused with blank-only (naming the setting) a
 });
 
 test('an interrupted install of ours is redone even with blank-only; an installed disk is booted, not rewritten', () => {
-  const interrupted: DiskContent = { kind: 'interrupted', marker: { version: '0.1.0', started: 'x', sourceDiskId: 'y' } };
+  const interrupted: DiskContent = {
+    kind: 'interrupted',
+    marker: { version: '0.1.0', started: 'x', sourceDiskId: 'y' },
+  };
   const d = decideInstall(defaults, facts([stick, disk('nvme0n1'), disk('sdb')], { sdb: interrupted }));
-  assert.equal(d.action === 'install' && d.target.name, 'sdb', 'the disk with our cut install, not the better blank one');
+  assert.equal(
+    d.action === 'install' && d.target.name,
+    'sdb',
+    'the disk with our cut install, not the better blank one',
+  );
   const installed: DiskContent = { kind: 'installed', espPartUuid: 'e' };
-  const b = decideInstall({ ...defaults, wipe: 'always' }, facts([stick, disk('nvme0n1'), disk('sdb')], { sdb: installed }));
+  const b = decideInstall(
+    { ...defaults, wipe: 'always' },
+    facts([stick, disk('nvme0n1'), disk('sdb')], { sdb: installed }),
+  );
   assert.deepEqual(b.action === 'boot-installed' && [b.target.name, b.espPartUuid], ['sdb', 'e']);
 });
 

@@ -6,12 +6,53 @@ import { parseLsblk } from '../../../src/installer/lsblk.js';
 
 const lsblk = JSON.stringify({
   blockdevices: [
-    { name: 'sda', path: '/dev/sda', size: 1131413504, type: 'disk', tran: 'usb', rm: true, hotplug: true, ro: false, pttype: 'gpt', fstype: null, model: 'QEMU HARDDISK', serial: '1-0000:00:02.0-1',
+    {
+      name: 'sda',
+      path: '/dev/sda',
+      size: 1131413504,
+      type: 'disk',
+      tran: 'usb',
+      rm: true,
+      hotplug: true,
+      ro: false,
+      pttype: 'gpt',
+      fstype: null,
+      model: 'QEMU HARDDISK',
+      serial: '1-0000:00:02.0-1',
       children: [
-        { name: 'sda1', path: '/dev/sda1', size: 268435456, type: 'part', fstype: 'vfat', partlabel: 'nucmesh-esp', partuuid: 'AAAAAAAA-0000-4000-8000-000000000001', parttype: 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b' },
-        { name: 'sda2', path: '/dev/sda2', size: 860000000, type: 'part', fstype: 'ext4', partlabel: 'nucmesh-root', partuuid: 'aaaaaaaa-0000-4000-8000-000000000002' },
-      ] },
-    { name: 'nvme0n1', path: '/dev/nvme0n1', size: 10737418240, type: 'disk', tran: 'nvme', rm: '0', hotplug: '0', ro: '0', pttype: null, fstype: null },
+        {
+          name: 'sda1',
+          path: '/dev/sda1',
+          size: 268435456,
+          type: 'part',
+          fstype: 'vfat',
+          partlabel: 'nucmesh-esp',
+          partuuid: 'AAAAAAAA-0000-4000-8000-000000000001',
+          parttype: 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b',
+        },
+        {
+          name: 'sda2',
+          path: '/dev/sda2',
+          size: 860000000,
+          type: 'part',
+          fstype: 'ext4',
+          partlabel: 'nucmesh-root',
+          partuuid: 'aaaaaaaa-0000-4000-8000-000000000002',
+        },
+      ],
+    },
+    {
+      name: 'nvme0n1',
+      path: '/dev/nvme0n1',
+      size: 10737418240,
+      type: 'disk',
+      tran: 'nvme',
+      rm: '0',
+      hotplug: '0',
+      ro: '0',
+      pttype: null,
+      fstype: null,
+    },
     { name: 'sr0', type: 'rom', size: 1024 },
   ],
 });
@@ -19,10 +60,13 @@ const zeros = Buffer.alloc(512);
 
 test('lsblk: whole disks with their partitions, booleans in either form, lower-case UUIDs', () => {
   const disks = parseLsblk(lsblk);
-  assert.deepEqual(disks.map((d) => [d.name, d.transport, d.removable, d.partitions.length]), [
-    ['sda', 'usb', true, 2],
-    ['nvme0n1', 'nvme', false, 0],
-  ]);
+  assert.deepEqual(
+    disks.map((d) => [d.name, d.transport, d.removable, d.partitions.length]),
+    [
+      ['sda', 'usb', true, 2],
+      ['nvme0n1', 'nvme', false, 0],
+    ],
+  );
   assert.equal(disks[0]?.partitions[0]?.partuuid, 'aaaaaaaa-0000-4000-8000-000000000001');
 });
 
@@ -30,8 +74,19 @@ test('blank, installed, somebody else’s, and an interrupted install of ours', 
   const [sda, nvme] = parseLsblk(lsblk);
   assert.ok(sda && nvme);
   assert.deepEqual(classifyDisk(nvme, zeros, []), { kind: 'blank' });
-  assert.deepEqual(classifyDisk(sda, zeros, ['gpt', 'PMBR']), { kind: 'installed', espPartUuid: 'aaaaaaaa-0000-4000-8000-000000000001' });
-  const ntfs = classifyDisk({ ...nvme, pttype: 'dos', partitions: [{ ...sda.partitions[0]!, name: 'nvme0n1p1', partlabel: null, fstype: 'ntfs' }] }, zeros, ['dos']);
+  assert.deepEqual(classifyDisk(sda, zeros, ['gpt', 'PMBR']), {
+    kind: 'installed',
+    espPartUuid: 'aaaaaaaa-0000-4000-8000-000000000001',
+  });
+  const ntfs = classifyDisk(
+    {
+      ...nvme,
+      pttype: 'dos',
+      partitions: [{ ...sda.partitions[0]!, name: 'nvme0n1p1', partlabel: null, fstype: 'ntfs' }],
+    },
+    zeros,
+    ['dos'],
+  );
   assert.equal(ntfs.kind, 'foreign');
   assert.match(JSON.stringify(ntfs), /nvme0n1p1 \(ntfs\)/);
   assert.equal(classifyDisk(nvme, zeros, ['iso9660']).kind, 'foreign', 'a signature wipefs finds is enough');

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSfdiskJson, planLayout, retargetBootConfig, ESP_TYPE, ROOT_X86_64_TYPE } from '../../../src/installer/layout.js';
+import {
+  parseSfdiskJson,
+  planLayout,
+  retargetBootConfig,
+  ESP_TYPE,
+  ROOT_X86_64_TYPE,
+} from '../../../src/installer/layout.js';
 import { entryForPartition, orderWithFirst, parseEfibootmgr } from '../../../src/installer/efi-boot.js';
 import { describeProgress } from '../../../src/installer/progress.js';
 import { bigText } from '../../../src/firstboot/console/big-text.js';
@@ -8,15 +14,39 @@ import { bigText } from '../../../src/firstboot/console/big-text.js';
 const stick = parseSfdiskJson(
   JSON.stringify({
     partitiontable: {
-      label: 'gpt', id: 'D1D1D1D1-0000-4000-8000-000000000000', device: '/dev/sda', unit: 'sectors', sectorsize: 512,
+      label: 'gpt',
+      id: 'D1D1D1D1-0000-4000-8000-000000000000',
+      device: '/dev/sda',
+      unit: 'sectors',
+      sectorsize: 512,
       partitions: [
-        { node: '/dev/sda1', start: 2048, size: 524288, type: ESP_TYPE.toUpperCase(), uuid: 'E5E5E5E5-0000-4000-8000-000000000001', name: 'nucmesh-esp' },
-        { node: '/dev/sda2', start: 526336, size: 1683456, type: ROOT_X86_64_TYPE.toUpperCase(), uuid: 'F0F0F0F0-0000-4000-8000-000000000002', name: 'nucmesh-root' },
+        {
+          node: '/dev/sda1',
+          start: 2048,
+          size: 524288,
+          type: ESP_TYPE.toUpperCase(),
+          uuid: 'E5E5E5E5-0000-4000-8000-000000000001',
+          name: 'nucmesh-esp',
+        },
+        {
+          node: '/dev/sda2',
+          start: 526336,
+          size: 1683456,
+          type: ROOT_X86_64_TYPE.toUpperCase(),
+          uuid: 'F0F0F0F0-0000-4000-8000-000000000002',
+          name: 'nucmesh-root',
+        },
       ],
     },
   }),
 );
-const ids = { diskId: 'new-disk', espPartUuid: 'new-esp', rootPartUuid: 'new-root', rootFsUuid: 'new-fs', espVolumeId: '1234ABCD' };
+const ids = {
+  diskId: 'new-disk',
+  espPartUuid: 'new-esp',
+  rootPartUuid: 'new-root',
+  rootFsUuid: 'new-fs',
+  espVolumeId: '1234ABCD',
+};
 
 test('layout: the same byte offsets, root to the end of the disk, new IDs in the partition table', () => {
   const l = planLayout(stick, { sizeBytes: 10 * 1024 ** 3, sectorSize: 512 }, ids);
@@ -26,16 +56,23 @@ test('layout: the same byte offsets, root to the end of the disk, new IDs in the
   ]);
   assert.match(l.sfdiskScript, /^label-id: new-disk$/m);
   assert.match(l.sfdiskScript, /start=2048, size=524288, type=c12a7328[^\n]*uuid=new-esp, name=nucmesh-esp/);
-  assert.match(l.sfdiskScript, /^start=526336, type=4f68bce3[^\n,]*, uuid=new-root, name=nucmesh-root$/m, 'root has no size: the rest of the disk');
+  assert.match(
+    l.sfdiskScript,
+    /^start=526336, type=4f68bce3[^\n,]*, uuid=new-root, name=nucmesh-root$/m,
+    'root has no size: the rest of the disk',
+  );
   assert.equal(l.minTargetBytes, 269484032 + 861929472 + 1048576);
   const k4 = planLayout(stick, { sizeBytes: 10 * 1024 ** 3, sectorSize: 4096 }, ids);
   assert.match(k4.sfdiskScript, /start=256, size=65536,/, 'sectors of a 4Kn disk');
-  assert.throws(() => planLayout({ ...stick, partitions: stick.partitions.slice(0, 1) }, { sizeBytes: 1e10, sectorSize: 512 }, ids));
+  assert.throws(() =>
+    planLayout({ ...stick, partitions: stick.partitions.slice(0, 1) }, { sizeBytes: 1e10, sectorSize: 512 }, ids),
+  );
 });
 
 test('boot entries name the new partitions', () => {
   const l = planLayout(stick, { sizeBytes: 10 * 1024 ** 3, sectorSize: 512 }, ids);
-  const entry = 'options root=PARTUUID=f0f0f0f0-0000-4000-8000-000000000002 nucmesh.esp=PARTUUID=e5e5e5e5-0000-4000-8000-000000000001 ro\n';
+  const entry =
+    'options root=PARTUUID=f0f0f0f0-0000-4000-8000-000000000002 nucmesh.esp=PARTUUID=e5e5e5e5-0000-4000-8000-000000000001 ro\n';
   assert.equal(retargetBootConfig(entry, l), 'options root=PARTUUID=new-root nucmesh.esp=PARTUUID=new-esp ro\n');
 });
 
@@ -58,7 +95,10 @@ test('efibootmgr -v: entries with their partition UUIDs, BootOrder, BootNext', (
 });
 
 test('progress in percent and MB/s; the outcome in large letters', () => {
-  assert.equal(describeProgress({ phase: 'write', done: 380e6, total: 900e6, rate: 61.25e6 }), 'writing 42% (380 of 900 MB, 61.3 MB/s)');
+  assert.equal(
+    describeProgress({ phase: 'write', done: 380e6, total: 900e6, rate: 61.25e6 }),
+    'writing 42% (380 of 900 MB, 61.3 MB/s)',
+  );
   assert.equal(describeProgress({ phase: 'partition', done: 0, total: 0, rate: 0 }), 'writing the partition table');
   const big = bigText('ok');
   assert.equal(big.length, 5);

@@ -115,7 +115,10 @@ export function qemuArgs(
   if (o.cpu) args.push('-cpu', o.cpu);
   if (o.usbStick || o.usbController) args.push('-device', 'qemu-xhci,id=xhci');
   if (o.usbStick) {
-    args.push('-drive', `file=${o.usbStick},if=none,id=stick,format=raw,${o.stickWritable ? 'cache=unsafe' : 'snapshot=on'}`);
+    args.push(
+      '-drive',
+      `file=${o.usbStick},if=none,id=stick,format=raw,${o.stickWritable ? 'cache=unsafe' : 'snapshot=on'}`,
+    );
     args.push('-device', `usb-storage,bus=xhci.0,drive=stick,removable=on${o.internalDisk ? ',bootindex=1' : ''}`);
   }
   if (o.boot === 'direct') {
