@@ -47,7 +47,8 @@ export function ineligibility(disk: DiskFacts, bootDisk: string | undefined): st
   if (disk.name === bootDisk) return 'it is the disk this system booted from';
   if (isEmmcSpecialArea(disk.name)) return 'it is an eMMC boot or RPMB area';
   if (/^(loop|ram|zram|sr|fd|nbd|md|dm-)/.test(disk.name)) return 'it is not a physical disk';
-  if (disk.removable || disk.hotplug || disk.transport === 'usb') return 'it is removable (USB or hot-plug)';
+  // Not lsblk's HOTPLUG: PCIe root ports that can hot-plug mark a soldered-in NVMe disk so too.
+  if (disk.removable || disk.transport === 'usb') return 'it is removable (USB or a removable medium)';
   if (disk.readOnly) return 'it is read-only';
   if (disk.sizeBytes < MIN_TARGET_BYTES)
     return `it is smaller than 8 GiB (${(disk.sizeBytes / 1024 ** 3).toFixed(1)} GiB)`;
