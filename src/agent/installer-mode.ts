@@ -76,16 +76,19 @@ export async function runInstallerMode(
     'installer mode: booted from a stick; nothing is written to it',
   );
   state.set({ state: 'installing', detail: 'looking at the disks' });
+  // The banner (and health) every 3 s while bytes move; the log at each phase's start and end.
   let lastDraw = 0;
+  let lastPhase = '';
   const onProgress = (p: InstallProgress) => {
     const now = Date.now();
-    if (p.phase === 'write' || p.phase === 'verify') {
-      if (now - lastDraw < 1000 && p.done < p.total) return;
-    }
+    const newPhase = p.phase !== lastPhase;
+    const finished = p.total > 0 && p.done === p.total;
+    if (!newPhase && !finished && now - lastDraw < 3000) return;
     lastDraw = now;
+    lastPhase = p.phase;
     view.progress = describeProgress(p);
     state.set({ state: 'installing', detail: view.progress, step: `install-${p.phase}` });
-    if (p.done === p.total || p.phase !== 'write') log.info({ phase: p.phase }, `install: ${view.progress}`);
+    if (newPhase || finished) log.info({ phase: p.phase }, `install: ${view.progress}`);
   };
   let outcome: InstallOutcome | { kind: 'failed'; reason: string };
   try {

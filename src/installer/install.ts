@@ -186,8 +186,8 @@ async function giveIdentity(job: InstallJob, run: RunTool): Promise<void> {
   const root = `${job.target}?offset=${rangeOf(layout, 'root').offset}`;
   const esp = `${job.target}@@${rangeOf(layout, 'esp').offset}`;
   await run('tune2fs', ['-U', layout.ids.rootFsUuid, root]);
-  const dumped = (await run('dumpe2fs', ['-h', root])).stdout;
-  if (!dumped.toLowerCase().includes(layout.ids.rootFsUuid))
+  const listed = (await run('tune2fs', ['-l', root])).stdout;
+  if (!listed.toLowerCase().includes(layout.ids.rootFsUuid))
     throw new NucmeshError('E_INSTALL_VERIFY', 'the root file system does not show its new UUID');
   await run('mlabel', ['-N', layout.ids.espVolumeId, '-i', esp, '::NUCMESH-ESP']);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'nucmesh-install-'));

@@ -119,6 +119,16 @@ describe('the USB-stick installer (OVMF, NVMe + USB stick)', { skip }, () => {
     assert.equal(await sha256(foreign), before, 'the non-blank disk was written to');
   });
 
+  it('with the stick and the installed disk both attached, the node runs from its own disk', async () => {
+    const vm = await startStick('both', { disk, vars });
+    const formed = await waitForBannerState(vm, 'forming', 600_000);
+    assert.equal(bannerNodeId(formed).nodeId, firstNodeId);
+    const text = vm.console();
+    assert.doesNotMatch(text.slice(0, text.search(/EFI partition: PARTUUID/)), /installed: rebooting/);
+    assert.match(text, /"msg":"EFI partition: PARTUUID=[0-9a-f-]{36} \(named by the boot loader\)/);
+    await vm.kill();
+    assert.equal(await sha256(stick), stickSum, "the stick's image file changed");
+  });
   it('an install killed while writing is redone from the stick; then the disk boots alone', async () => {
     const cut = blankDisk('cut');
     const cutVars = path.join(suite.work, 'cut.OVMF_VARS.fd');
@@ -135,14 +145,4 @@ describe('the USB-stick installer (OVMF, NVMe + USB stick)', { skip }, () => {
     await vm.kill();
   });
 
-  it('with the stick and the installed disk both attached, the node runs from its own disk', async () => {
-    const vm = await startStick('both', { disk, vars });
-    const formed = await waitForBannerState(vm, 'forming', 600_000);
-    assert.equal(bannerNodeId(formed).nodeId, firstNodeId);
-    const text = vm.console();
-    assert.doesNotMatch(text.slice(0, text.search(/EFI partition: PARTUUID/)), /installed: rebooting/);
-    assert.match(text, /"msg":"EFI partition: PARTUUID=[0-9a-f-]{36} \(named by the boot loader\)/);
-    await vm.kill();
-    assert.equal(await sha256(stick), stickSum, "the stick's image file changed");
-  });
 });
