@@ -144,5 +144,4 @@ describe('the USB-stick installer (OVMF, NVMe + USB stick)', { skip }, () => {
     assertBannerMatches(formed, smbios);
     await vm.kill();
   });
-
 });
