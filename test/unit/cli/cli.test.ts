@@ -56,3 +56,16 @@ test('fleet init then check; a broken file fails with exit 1 naming the field', 
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /fleet init/);
 });
+
+test('install: --target is required; a disk that is not one of this machine is refused', async () => {
+  const none = await runCli(['install']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--target DEV is required/);
+  const help = await runCli(['install', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--dry-run/);
+  // Read-only on this machine: lsblk, the disks' second sector, wipefs --no-act.
+  const absent = await runCli(['install', '--target', '/dev/nucmesh-no-such-disk', '--dry-run']);
+  assert.equal(absent.code, 1);
+  assert.match(absent.stderr, /\/dev\/nucmesh-no-such-disk is not a disk of this machine/);
+});
