@@ -96,14 +96,16 @@ export async function runInstall(
   try {
     // 1. prepare
     phase('prepare');
-    const zeros = Buffer.alloc(MIB);
-    await dst.write(zeros, 0, MIB, 0);
-    await dst.write(zeros, 0, MIB, job.targetSizeBytes - MIB);
-    const marker = encodeMarker(
+    // The end first (a backup GPT there would still describe the old disk), then the head with
+    // the marker in one write: a cut leaves the disk as it was or marked, never neither.
+    const head = Buffer.alloc(MIB);
+    await dst.write(head, 0, MIB, job.targetSizeBytes - MIB);
+    await dst.sync();
+    encodeMarker(
       { version: job.version, started: new Date().toISOString(), sourceDiskId: layout.source.diskId },
       job.targetSectorSize,
-    );
-    await dst.write(marker, 0, marker.length, job.targetSectorSize);
+    ).copy(head, job.targetSectorSize);
+    await dst.write(head, 0, MIB, 0);
     await dst.sync();
     log.info({ target: job.target }, 'install: the target is marked as an install in progress');
 
