@@ -36,7 +36,11 @@ test('eligible: not the boot disk, not removable, at least 8 GiB, no eMMC boot a
   assert.match(ineligibility(stick, 'sda') ?? '', /booted from/);
   assert.match(ineligibility(disk('sdb', { transport: 'usb' }), 'sda') ?? '', /removable/);
   assert.match(ineligibility(disk('sdb', { removable: true }), 'sda') ?? '', /removable/);
-  assert.equal(ineligibility(disk('nvme0n1', { hotplug: true }), 'sda'), undefined, 'a hot-plug capable slot is internal');
+  assert.equal(
+    ineligibility(disk('nvme0n1', { hotplug: true }), 'sda'),
+    undefined,
+    'a hot-plug capable slot is internal',
+  );
   assert.match(ineligibility(disk('nvme0n1', { sizeBytes: 4 * GiB }), 'sda') ?? '', /smaller than 8 GiB/);
   assert.match(ineligibility(disk('mmcblk0boot0'), 'sda') ?? '', /eMMC boot/);
   assert.match(ineligibility(disk('mmcblk0rpmb'), 'sda') ?? '', /eMMC boot/);
