@@ -39,6 +39,7 @@ if (kind === 'bare') {
     espStatus: async () => ({ present: false }),
     mountedIsBootEsp: async () => false,
     startUnit: async () => {},
+    reboot: async () => {},
   };
   const agent = startAgent(options, createLogger({ level: 'warn', format: 'json' }), host);
   while (agent.state.current.state !== 'forming') await new Promise((r) => setTimeout(r, 50));

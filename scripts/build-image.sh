@@ -313,7 +313,12 @@ used_mib=$(( $(du -sx --block-size=1M "$root" | cut -f1) ))
 root_mib=$(( used_mib + used_mib / 4 + 256 ))
 rootimg=$work/root.img
 rm -f "$rootimg"
-mkfs.ext4 -q -L nucmesh-root -d "$root" -E root_owner=0:0 "$rootimg" "${root_mib}M" || die "mkfs.ext4 -d failed"
+# metadata_csum_seed: the installer gives each installed copy a new UUID (tune2fs -U) without
+# rewriting every checksum.
+mkfs.ext4 -q -L nucmesh-root -O metadata_csum_seed -d "$root" -E root_owner=0:0 "$rootimg" "${root_mib}M" || die "mkfs.ext4 -d failed"
+# Summary counts as e2fsck computes them: the initramfs' e2fsck -a of a clean file system then
+# finds nothing to write (it rewrote the superblock otherwise: a stick must never change).
+e2fsck -fy "$rootimg" >/dev/null 2>&1 || [ $? -le 1 ] || die "e2fsck of the new root file system failed"
 
 # GPT: 1 MiB gap, ESP, root, 1 MiB for the backup table.
 min_bytes=$(( (1 + esp_mib + root_mib + 1) * 1024 * 1024 ))

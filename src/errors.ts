@@ -56,6 +56,13 @@ export const ERROR_CATALOGUE = {
     'Too many requests or failed attempts (API tokens, join proofs) from one address: it is refused for a while.',
   E_UNAVAILABLE:
     'What the API route answers with is not there yet (the cluster is not up, or the part is not running).',
+  E_INSTALL_SOURCE:
+    'The installer cannot use the disk it booted from as the source (not a nucmesh disk, or unreadable).',
+  E_INSTALL_TARGET:
+    'The disk to install onto cannot be used (too small, not attached, not eligible, or not blank under wipe: blank-only).',
+  E_INSTALL_TOOL: 'A program the installer runs (sfdisk, tune2fs, mtools, efibootmgr, lsblk, wipefs) failed.',
+  E_INSTALL_VERIFY:
+    'What the installer read back from the target disk differs from what it wrote: the disk is not made bootable.',
   E_INTERNAL: 'An unexpected error inside nucmesh (a bug); the API answers it without any detail.',
 } as const satisfies Record<`E_${string}`, string>;
 

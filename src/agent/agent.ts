@@ -11,7 +11,7 @@
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import type { Logger, LogRing } from '../log.js';
+import { componentLogger, type Logger, type LogRing } from '../log.js';
 import { errorMessage } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { FleetConfig } from '../config/fleet.js';
@@ -42,6 +42,8 @@ import { createEspWatch, liveAgentHost, type AgentHost } from './esp-watch.js';
 import { systemdNotifier, statusLine } from './systemd-notify.js';
 import { startClusterPart, type ClusterPart } from './cluster-part.js';
 import type { JoinServer } from '../cluster/join-server.js';
+import { runInstallerMode, type InstallerView } from './installer-mode.js';
+import { runTool } from '../installer/run-tool.js';
 
 export type { AgentHost } from './esp-watch.js';
 
@@ -105,6 +107,7 @@ export function startAgent(
         return makeNodeCertificate({ hostname: os.hostname() });
       },
     ));
+  const installerView: InstallerView = {};
 
   // ---- the API: up from the start (health route), on the fleet config's address once known
   const api = createApiService({
@@ -149,6 +152,7 @@ export function startAgent(
           identity: ctx.identity,
           apiPort: api.port() ?? options.apiPort ?? config?.api.port ?? DEFAULT_API.port,
           ...(api.problem() ? { apiProblem: api.problem() } : {}),
+          ...installerView,
         }),
       })
     : undefined;
@@ -227,6 +231,20 @@ export function startAgent(
   const discovering = (async (): Promise<DiscoveryService | undefined> => {
     await booted;
     if (signal.aborted) return undefined;
+    // On a stick (live mode): install onto the internal disk instead of joining anything.
+    if (options.live && options.applyHost) {
+      const outcome = await runInstallerMode({
+        live: options.live,
+        fleetCandidates: candidates,
+        state,
+        log: componentLogger(log, 'installer'),
+        version: PACKAGE_VERSION,
+        run: runTool,
+        view: installerView,
+        reboot: () => host.reboot(),
+      });
+      if (outcome.kind !== 'run-live' || signal.aborted) return undefined;
+    }
     await espWatch
       .logAtStart()
       .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'EFI partition: cannot tell'));

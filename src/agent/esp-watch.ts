@@ -28,6 +28,8 @@ export interface AgentHost {
   mountedIsBootEsp(s: EspStatus): Promise<boolean>;
   /** `systemctl start --no-block UNIT` (only with --apply-host). */
   startUnit(unit: string): Promise<void>;
+  /** `systemctl reboot` (the installer, once the internal disk is ready). */
+  reboot(): Promise<void>;
 }
 
 const run = promisify(execFile);
@@ -39,6 +41,9 @@ export const liveAgentHost: AgentHost = {
   mountedIsBootEsp: (s) => mountedIsBootEsp(s),
   async startUnit(unit) {
     await run('systemctl', ['start', '--no-block', unit], { timeout: 10_000 });
+  },
+  async reboot() {
+    await run('systemctl', ['reboot'], { timeout: 30_000 });
   },
 };
 

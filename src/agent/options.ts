@@ -17,6 +17,7 @@ export interface K3sAgentOptions {
 }
 
 export const DEFAULT_K3S: K3sAgentOptions = { mode: 'systemd', ...K3S_DEFAULTS };
+import type { LiveMode } from '../installer/facts.js';
 
 export interface AgentOptions extends BootOptions {
   /** Fleet config file; without it the first of DEFAULT_FLEET_PATHS that exists. */
@@ -33,6 +34,8 @@ export interface AgentOptions extends BootOptions {
   fleetPollMs?: number;
   /** How k3s is run; DEFAULT_K3S where not given. */
   k3s?: Partial<K3sAgentOptions>;
+  /** Booted from a nucmesh stick (live mode): install onto the internal disk first (with applyHost). */
+  live?: LiveMode;
 }
 
 export function k3sOptionsOf(o: Pick<AgentOptions, 'k3s'>): K3sAgentOptions {
@@ -42,6 +45,8 @@ export function k3sOptionsOf(o: Pick<AgentOptions, 'k3s'>): K3sAgentOptions {
 export const DEFAULT_BANNER_TTYS = ['/dev/tty1', '/dev/ttyS0'];
 
 export const DEFAULT_DATA_DIR = '/var/lib/nucmesh';
+/** The data dir on a stick in live mode: in RAM, so the next NUC inherits nothing. */
+export const LIVE_DATA_DIR = '/run/nucmesh/state';
 
 /** Where the agent looks for the fleet config when --fleet is not given, in order. */
 export const DEFAULT_FLEET_PATHS = ['/boot/efi/nucmesh/fleet.yaml', '/etc/nucmesh/fleet.yaml'];

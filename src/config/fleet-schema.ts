@@ -99,6 +99,23 @@ export const SshConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const InstallConfigSchema = Type.Object(
+  {
+    /** auto: a node booted from a USB stick installs onto its internal disk; never: it runs from the stick. */
+    mode: Type.Union([Type.Literal('auto'), Type.Literal('never')], { default: 'auto' }),
+    /** The disk to install onto, a /dev/disk/by-id/ name (nvme-Samsung_SSD_980_S64DNX0R123456); default: chosen. */
+    target: Type.Optional(
+      Type.String({
+        pattern: '^(/dev/disk/by-id/)?[A-Za-z0-9._:+-]+$',
+        description: 'a /dev/disk/by-id/ name',
+      }),
+    ),
+    /** blank-only: a disk with a partition table or file system is left alone; always: it is overwritten. */
+    wipe: Type.Union([Type.Literal('blank-only'), Type.Literal('always')], { default: 'blank-only' }),
+  },
+  { additionalProperties: false },
+);
+
 export const FleetConfigSchema = Type.Object(
   {
     version: Type.Literal(1, { description: 'schema version: 1' }),
@@ -114,6 +131,7 @@ export const FleetConfigSchema = Type.Object(
     discovery: Type.Object(DiscoveryConfigSchema.properties, { additionalProperties: false, default: {} }),
     k3s: Type.Object(K3sConfigSchema.properties, { additionalProperties: false, default: {} }),
     ssh: Type.Object(SshConfigSchema.properties, { additionalProperties: false, default: {} }),
+    install: Type.Object(InstallConfigSchema.properties, { additionalProperties: false, default: {} }),
   },
   { additionalProperties: false },
 );
@@ -122,3 +140,4 @@ export type FleetConfig = Static<typeof FleetConfigSchema>;
 export type ApiConfig = Static<typeof ApiConfigSchema>;
 export type DiscoveryConfig = Static<typeof DiscoveryConfigSchema>;
 export type K3sConfig = Static<typeof K3sConfigSchema>;
+export type InstallConfig = Static<typeof InstallConfigSchema>;

@@ -1,5 +1,5 @@
 /**
- * The agent's current lifecycle state (booting → forming → seeding/joining → server/agent),
+ * The agent's current lifecycle state (booting → [installing, on a stick] → forming → seeding/joining → server/agent),
  * or why it cannot go on (no-fleet-config, bad-fleet-config, failed), with change events.
  * Part of the shared node layer (src/node/): the discovery advert, the console banner and the
  * API's health route read it.
@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 
 export const NODE_STATES = [
   'booting',
+  'installing',
+  'install-refused',
   'no-fleet-config',
   'bad-fleet-config',
   'forming',
@@ -27,6 +29,9 @@ export const BLOCKED_STATES: readonly NodeStateName[] = [
   'no-fleet-config',
   'bad-fleet-config',
   'k3s-missing',
+  'install-refused',
+  'no-fleet-config',
+  'bad-fleet-config',
   'failed',
 ];
 

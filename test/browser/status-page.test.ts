@@ -42,6 +42,7 @@ before(async () => {
     espStatus: async () => ({ present: false }),
     mountedIsBootEsp: async () => false,
     startUnit: async () => {},
+    reboot: async () => {},
   };
   const destination = { write: (line: string) => ((logText += line), true) } as unknown as NodeJS.WritableStream;
   agent = startAgent(options, createLogger({ level: 'debug', format: 'json', destination }), host);

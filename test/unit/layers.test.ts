@@ -5,14 +5,14 @@ import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 
 /**
- * Dependencies point one way: cli → agent → {firstboot, discovery, api, cluster} → {node, config}
+ * Dependencies point one way: cli → agent → {firstboot, discovery, api, cluster, installer} → {node, config}
  * → {errors, log, version}. A module imports from its own part or from a lower layer, never from
  * a part beside it (discovery neither from api nor from firstboot, api not from discovery).
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'log', 'version'],
   ['node', 'config'],
-  ['firstboot', 'discovery', 'api', 'cluster'],
+  ['firstboot', 'discovery', 'api', 'cluster', 'installer'],
   ['agent'],
   ['cli'],
 ];

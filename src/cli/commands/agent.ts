@@ -2,8 +2,9 @@ import { once } from 'node:events';
 import { createLogger, LogRing } from '../../log.js';
 import { startAgent } from '../../agent/agent.js';
 import { liveAgentHost } from '../../agent/esp-watch.js';
-import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, type AgentOptions } from '../../agent/options.js';
+import { DEFAULT_DATA_DIR, DEFAULT_FLEET_PATHS, LIVE_DATA_DIR, type AgentOptions } from '../../agent/options.js';
 import { K3S_FLAGS, K3S_FLAGS_HELP, k3sFlagsOf } from '../k3s-flags.js';
+import { readLiveMode } from '../../installer/facts.js';
 import { intOption, parseOptions, write, type Command } from '../command.js';
 
 const help = `Usage: nucmesh agent [options]
@@ -27,7 +28,8 @@ Options:
   --fleet FILE          Fleet config (default: the first that exists of
                         ${DEFAULT_FLEET_PATHS.join(', ')};
                         the first is on the EFI partition the node booted from)
-  --data-dir DIR        Persistent state (default: ${DEFAULT_DATA_DIR})
+  --data-dir DIR        Persistent state (default: ${DEFAULT_DATA_DIR}; booted from a
+                        nucmesh stick: ${LIVE_DATA_DIR}, in RAM)
   --hardware-from DIR   Use a 'nucmesh capture' directory instead of the live
                         machine (tests run many distinct nodes on one machine)
   --interface NAME      Network interface to use; repeat for several
@@ -36,6 +38,8 @@ Options:
   --apply-host          This is the node itself (the image's nucmesh.service): set
                         the hostname from the node identity and draw the console
                         banner on NUCMESH_BANNER_TTYS (default /dev/tty1,/dev/ttyS0).
+                        Booted from a nucmesh stick (/run/nucmesh/live.env), it
+                        installs onto the internal disk first (see 'nucmesh install').
                         Never use it on a developer's machine.
 ${K3S_FLAGS_HELP}
   -h, --help            Show this help.
@@ -87,6 +91,12 @@ export const agentCommand: Command = {
     if (opts === 'help') {
       write(io.stdout, help);
       return 0;
+    }
+    // Booted from a nucmesh stick (the initramfs says so): installer mode, state in RAM.
+    const live = opts.applyHost ? await readLiveMode() : undefined;
+    if (live) {
+      opts.live = live;
+      if (!argv.includes('--data-dir')) opts.dataDir = LIVE_DATA_DIR;
     }
     // The agent's recent lines in memory too: GET /v1/logs serves them where there is no journal.
     const logRing = new LogRing();

@@ -9,6 +9,7 @@ import { resetCommand } from './reset.js';
 import { statusCommand } from './status.js';
 import { logsCommand } from './logs.js';
 import { bundleCommand } from './bundle.js';
+import { installCommand } from './install.js';
 
 export const commands: Command[] = [
   agentCommand,
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   statusCommand,
   logsCommand,
   bundleCommand,
+  installCommand,
 ];

@@ -27,6 +27,8 @@ export interface BannerContext extends Pick<BootContext, 'inventory' | 'identity
   apiPort: number;
   /** Why the API is not listening, when it is not. */
   apiProblem?: string;
+  progress?: string;
+  headline?: { word: string; sentence: string };
 }
 
 export async function collectBannerInfo(
@@ -44,6 +46,8 @@ export async function collectBannerInfo(
     apiPort: ctx.apiPort,
   };
   if (ctx.apiProblem) info.apiProblem = ctx.apiProblem;
+  if (ctx.progress) info.progress = ctx.progress;
+  if (ctx.headline) info.headline = ctx.headline;
   const rootFs = await src.rootFs();
   if (rootFs) info.rootFs = rootFs;
   return info;

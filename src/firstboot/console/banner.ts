@@ -25,9 +25,15 @@ export interface BannerInfo {
   apiProblem?: string;
   /** Root file system size and free space in bytes, when known. */
   rootFs?: { size: number; free: number };
+  /** A line of progress under the state (the installer's percentage and rate). */
+  progress?: string;
+  /** The one word to read from afar (drawn in large letters) and its sentence, e.g. the install's outcome. */
+  headline?: { word: string; sentence: string };
 }
 
 const RULE = '='.repeat(72);
+
+import { bigText } from './big-text.js';
 
 /** `1.5 GiB`-style sizes. */
 export function formatBytes(n: number): string {
@@ -83,6 +89,7 @@ export function renderBanner(info: BannerInfo): string {
     ['Hostname', info.hostname],
     ['State', info.state],
   ];
+  if (info.progress) rows.push(['Progress', info.progress]);
   // What to do, right under the state: the one thing a technician must read.
   wrapText(info.detail ?? '', VALUE_WIDTH).forEach((l, i) => rows.push([i === 0 ? 'Why' : '', l]));
   rows.push(['API', info.apiProblem ? `not listening: ${info.apiProblem}` : apiUrl(info.addresses, info.apiPort)]);
@@ -92,5 +99,10 @@ export function renderBanner(info: BannerInfo): string {
   for (const [k, v] of rows) lines.push(`${label(k)}${v}`);
   addrs.forEach((a, i) => lines.push(`${label(i === 0 ? 'IP' : '')}${a}`));
   lines.push(RULE);
+  // Under the rest: in large letters, then the sentence.
+  if (info.headline) {
+    lines.push('', ...bigText(info.headline.word).map((l) => `  ${l}`), '');
+    lines.push(...wrapText(info.headline.sentence, 70).map((l) => `  ${l}`), RULE);
+  }
   return lines.join('\n');
 }

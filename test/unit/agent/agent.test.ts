@@ -25,6 +25,7 @@ const noEsp: AgentHost = {
   espStatus: async () => ({ present: false }),
   mountedIsBootEsp: async () => false,
   startUnit: async () => {},
+  reboot: async () => {},
 };
 
 async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {

@@ -13,6 +13,7 @@ function host(status: () => EspStatus, started: string[]): AgentHost {
     espStatus: async () => status(),
     mountedIsBootEsp: async () => true,
     startUnit: async (u) => void started.push(u),
+    reboot: async () => {},
   };
 }
 

@@ -87,3 +87,16 @@ test('agent --k3s-* options set how k3s runs; without them the image defaults ho
   assert.equal(DEFAULT_K3S.mode, 'systemd');
   assert.equal(DEFAULT_K3S.bin, '/usr/local/bin/k3s');
 });
+
+test('install: --target is required; a disk that is not one of this machine is refused', async () => {
+  const none = await runCli(['install']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--target DEV is required/);
+  const help = await runCli(['install', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--dry-run/);
+  // Read-only on this machine: lsblk, the disks' second sector, wipefs --no-act.
+  const absent = await runCli(['install', '--target', '/dev/nucmesh-no-such-disk', '--dry-run']);
+  assert.equal(absent.code, 1);
+  assert.match(absent.stderr, /\/dev\/nucmesh-no-such-disk is not a disk of this machine/);
+});

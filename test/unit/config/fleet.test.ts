@@ -114,3 +114,20 @@ test('writeNewFleetConfig writes mode 0600, refuses to overwrite, and loads back
   );
   await assert.rejects(loadFleetConfig(path.join(dir, 'nope.yaml')), { code: 'E_FLEET_READ' });
 });
+
+test('install: mode auto and wipe blank-only by default; a by-id target; unknown keys and values are errors', () => {
+  const plain = parseFleetConfig(withChange(() => {}));
+  assert.deepEqual(plain.install, { mode: 'auto', wipe: 'blank-only' });
+  const pinned = parseFleetConfig(
+    withChange(
+      (d) => (d['install'] = { mode: 'never', target: '/dev/disk/by-id/nvme-Samsung_980_S64D', wipe: 'always' }),
+    ),
+  );
+  assert.deepEqual(pinned.install, { mode: 'never', target: '/dev/disk/by-id/nvme-Samsung_980_S64D', wipe: 'always' });
+  const paths = (install: unknown) =>
+    issuesOf(() => parseFleetConfig(withChange((d) => (d['install'] = install)))).map((i) => i.path);
+  assert.ok(paths({ wipe: 'sometimes' }).includes('/install/wipe'));
+  assert.ok(paths({ mode: 'manual' }).includes('/install/mode'));
+  assert.ok(paths({ target: '/dev/sda; rm -rf /' }).includes('/install/target'));
+  assert.ok(paths({ disk: '/dev/sda' }).some((p) => p.startsWith('/install')));
+});

@@ -97,7 +97,8 @@ const generator = path.join(repoRoot, 'image/overlay/etc/systemd/system-generato
 const hasEscape = spawnSync('sh', ['-c', 'command -v systemd-escape']).status === 0;
 
 describe('the image generator (nucmesh-esp-generator) agrees with the agent', () => {
-  const cases: { name: string; efi?: Buffer; cmdline: string }[] = [
+  const cases: { name: string; efi?: Buffer; cmdline: string; live?: boolean }[] = [
+    { name: 'a stick in live mode: the ESP read-only', efi: efiVar(UUID), cmdline: 'ro', live: true },
     { name: 'loader only', efi: efiVar(UUID.toUpperCase()), cmdline: 'ro' },
     { name: 'command line only', cmdline: `root=PARTUUID=x nucmesh.esp=PARTUUID=${UUID} ro` },
     {
@@ -119,7 +120,9 @@ describe('the image generator (nucmesh-esp-generator) agrees with the agent', ()
           PATH: process.env['PATH'],
           NUCMESH_ESP_CMDLINE: path.join(dir, 'cmdline'),
           NUCMESH_ESP_EFIVAR: path.join(dir, 'efivar'),
+          NUCMESH_LIVE_ENV: path.join(dir, 'live.env'),
         };
+        if (c.live) writeFileSync(path.join(dir, 'live.env'), 'NUCMESH_LIVE_ROOT=/dev/sda2\n');
         writeFileSync(path.join(dir, 'cmdline'), `${c.cmdline}\n`);
         if (c.efi) writeFileSync(path.join(dir, 'efivar'), c.efi);
         execFileSync(generator, [out, out, out], { env });
@@ -133,6 +136,8 @@ describe('the image generator (nucmesh-esp-generator) agrees with the agent', ()
         assert.match(text, new RegExp(`^What=${expected.device}$`, 'm'));
         assert.match(text, /^Where=\/boot\/efi$/m);
         assert.match(text, /^Options=.*\bnofail\b/m);
+        if (c.live) assert.match(text, /^Options=ro,/m, 'a stick is never written to');
+        else assert.doesNotMatch(text, /^Options=.*\bro\b/m);
         const wants = readdirSync(out).filter((n) => n.endsWith('.device.wants'));
         assert.equal(wants.length, 1);
         if (hasEscape) {

@@ -58,6 +58,15 @@ export interface VmOptions {
   usbStick?: string;
   /** A USB controller for sticks plugged in later (`plugUsbStick`). */
   usbController?: boolean;
+  /**
+   * The internal NVMe disk: this raw file instead of the image, written through (no snapshot),
+   * so what an installer writes stays for the next start.
+   */
+  internalDisk?: string;
+  /** Attach `usbStick` without snapshot: writes would reach the file (to prove there are none). */
+  stickWritable?: boolean;
+  /** OVMF variables kept in this file across starts (boot entries, BootNext), made from the template once. */
+  varsFile?: string;
 }
 
 /** Removes terminal colour and cursor sequences from console text. */
@@ -95,7 +104,9 @@ export function qemuArgs(
     '-smbios',
     `type=2,manufacturer=${smbios(o.smbios.manufacturer)},product=${smbios(o.smbios.product)},serial=${smbios(o.smbios.serial)}`,
     '-drive',
-    `file=${paths.disk},if=none,id=disk0,format=${paths.diskFormat},snapshot=on`,
+    o.internalDisk
+      ? `file=${o.internalDisk},if=none,id=disk0,format=raw,cache=unsafe`
+      : `file=${paths.disk},if=none,id=disk0,format=${paths.diskFormat},snapshot=on`,
     // bootindex (firmware boots only; -kernel takes index 0 itself): the internal disk first,
     // even with a stick attached.
     '-device',
@@ -104,8 +115,11 @@ export function qemuArgs(
   if (o.cpu) args.push('-cpu', o.cpu);
   if (o.usbStick || o.usbController) args.push('-device', 'qemu-xhci,id=xhci');
   if (o.usbStick) {
-    args.push('-drive', `file=${o.usbStick},if=none,id=stick,format=raw,snapshot=on`);
-    args.push('-device', 'usb-storage,bus=xhci.0,drive=stick,removable=on');
+    args.push(
+      '-drive',
+      `file=${o.usbStick},if=none,id=stick,format=raw,${o.stickWritable ? 'cache=unsafe' : 'snapshot=on'}`,
+    );
+    args.push('-device', `usb-storage,bus=xhci.0,drive=stick,removable=on${o.internalDisk ? ',bootindex=1' : ''}`);
   }
   if (o.boot === 'direct') {
     args.push(
@@ -167,7 +181,7 @@ export class Vm {
     await fs.mkdir(o.workDir, { recursive: true });
     const serial = path.join(o.workDir, `${o.name}.serial.log`);
     const qmp = path.join(o.workDir, `${o.name}.qmp`);
-    const vars = path.join(o.workDir, `${o.name}.OVMF_VARS.fd`);
+    const vars = o.varsFile ?? path.join(o.workDir, `${o.name}.OVMF_VARS.fd`);
     await fs.writeFile(serial, '');
     await fs.rm(qmp, { force: true });
     let disk = o.image.img;
@@ -182,7 +196,8 @@ export class Vm {
       if (r.status !== 0) throw new Error(`qemu-img create failed: ${r.stderr}`);
       diskFormat = 'qcow2';
     }
-    if (o.boot !== 'direct') await fs.copyFile(o.boot === 'secure-boot' ? OVMF_VARS_MS : OVMF_VARS, vars);
+    const keepVars = o.varsFile !== undefined && (await fs.stat(o.varsFile).catch(() => undefined)) !== undefined;
+    if (o.boot !== 'direct' && !keepVars) await fs.copyFile(o.boot === 'secure-boot' ? OVMF_VARS_MS : OVMF_VARS, vars);
     const args = qemuArgs(o, { serial, qmp, disk, diskFormat, vars });
     const [cmd, argv] = o.netnsPid
       ? ['nsenter', ['-t', String(o.netnsPid), '-n', '--', 'qemu-system-x86_64', ...args]]

@@ -25,6 +25,21 @@ const info: BannerInfo = {
 };
 
 describe('console banner', () => {
+  it('shows the install progress as a field and the outcome in large letters under the rest', () => {
+    const text = renderBanner({
+      ...info,
+      state: 'installing',
+      progress: 'writing 42% (380 of 900 MB, 61.3 MB/s)',
+      headline: { word: 'installed', sentence: 'installed: rebooting into the internal disk' },
+    });
+    const [b] = parseBanners(text);
+    assert.equal(b?.fields['Progress'], 'writing 42% (380 of 900 MB, 61.3 MB/s)');
+    assert.equal(b?.fields['Serial'], 'G6TN12345678', 'the fields read as before');
+    const after = text.slice(b?.end ?? 0);
+    assert.match(after, /^ {2}##### # {3}# {2}####/m, 'INSTALLED in large letters');
+    assert.match(after, /installed: rebooting into the internal disk\n={72}$/);
+  });
+
   it('shows model, serial, node ID, hostname, state, API URL, disk and every address', () => {
     const [b] = parseBanners(renderBanner(info));
     assert.ok(b);
