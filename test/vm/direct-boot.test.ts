@@ -49,7 +49,7 @@ for (const cpu of [undefined, 'max'] as const) {
         banner.ips.some((ip) => ip.startsWith('10.0.2.')),
         `no DHCP address in the banner: ${banner.ips.join(', ')}`,
       );
-      assert.match(banner.fields['API'] ?? '', /^http:\/\/10\.0\.2\.\d+:8443\/$/);
+      assert.match(banner.fields['API'] ?? '', /^https:\/\/10\.0\.2\.\d+:8443\/$/);
       // The agent's own log lines reach the console too.
       assert.match(text, new RegExp(`"msg":"hostname: set to ${hostname}"`));
       // The fleet config came from the ESP the command line names, found by its partition UUID.

@@ -8,14 +8,14 @@ import { renderBanner, type BannerInfo } from './banner.js';
 
 /** What the banner needs of the agent's state holder (NodeState satisfies it). */
 export interface StateSource {
-  readonly current: { state: string; detail?: string; step?: string };
+  readonly current: { state: string; clusterId?: string; detail?: string; step?: string };
   on(event: 'change', listener: () => void): unknown;
   off(event: 'change', listener: () => void): unknown;
 }
 
 export interface BannerServiceDeps {
   /** Gathers everything but the state (addresses and disk change over time). */
-  collect(): Promise<Omit<BannerInfo, 'state' | 'detail'>>;
+  collect(): Promise<Omit<BannerInfo, 'state' | 'detail' | 'cluster'>>;
   /** Draws the text on the consoles. */
   draw(text: string): Promise<void>;
   state: StateSource;
@@ -31,11 +31,12 @@ export function startBannerService(deps: BannerServiceDeps): () => Promise<void>
     running = running.then(async () => {
       if (stopped) return;
       try {
-        const { state, detail, step } = deps.state.current;
+        const { state, clusterId, detail, step } = deps.state.current;
         const shown = step !== undefined ? `${state} (step: ${step})` : state;
         const text = renderBanner({
           ...(await deps.collect()),
           state: shown,
+          ...(clusterId ? { cluster: clusterId } : {}),
           ...(detail !== undefined ? { detail } : {}),
         });
         if (text === last) return;

@@ -18,6 +18,8 @@ export interface BannerInfo {
   hostname: string;
   addresses: BannerAddress[];
   state: string;
+  /** The cluster the node seeds, joins or belongs to (its role is the state: seeding, server, agent…). */
+  cluster?: string;
   /** Why the node cannot go on and what to do (blocked states). */
   detail?: string;
   apiPort: number;
@@ -57,7 +59,7 @@ export function apiUrl(addresses: BannerAddress[], port: number): string {
   const a = primaryAddress(addresses);
   if (!a) return '(no address yet)';
   const host = a.family === 'IPv6' ? `[${a.address}%${a.iface}]` : a.address;
-  return `http://${host}:${port}/`;
+  return `https://${host}:${port}/`;
 }
 
 /** Words of `text` in lines of at most `width` characters (a longer word stands alone). */
@@ -89,6 +91,7 @@ export function renderBanner(info: BannerInfo): string {
     ['Hostname', info.hostname],
     ['State', info.state],
   ];
+  if (info.cluster) rows.push(['Cluster', info.cluster]);
   if (info.progress) rows.push(['Progress', info.progress]);
   // What to do, right under the state: the one thing a technician must read.
   wrapText(info.detail ?? '', VALUE_WIDTH).forEach((l, i) => rows.push([i === 0 ? 'Why' : '', l]));

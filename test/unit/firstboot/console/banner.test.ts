@@ -49,9 +49,16 @@ describe('console banner', () => {
     assert.equal(b.fields['Node ID'], info.nodeId);
     assert.equal(b.fields['Hostname'], info.hostname);
     assert.equal(b.fields['State'], 'forming');
-    assert.equal(b.fields['API'], 'http://192.168.1.20:8443/');
+    assert.equal(b.fields['API'], 'https://192.168.1.20:8443/');
     assert.equal(b.fields['Disk'], 'root 4.0 GiB (3.5 GiB free)');
     assert.deepEqual(b.ips, ['169.254.7.9 (enp2s0)', '192.168.1.20 (enp3s0)']);
+  });
+
+  it('shows the cluster under the state once the node has one', () => {
+    const [b] = parseBanners(renderBanner({ ...info, state: 'server', cluster: 'lab-3f9c0e1a' }));
+    assert.equal(b?.fields['State'], 'server');
+    assert.equal(b?.fields['Cluster'], 'lab-3f9c0e1a');
+    assert.equal(parseBanners(renderBanner(info))[0]?.fields['Cluster'], undefined, 'no cluster line before');
   });
 
   it('says unknown and no address rather than printing null', () => {
@@ -67,8 +74,8 @@ describe('console banner', () => {
 
   it('prefers a routable IPv4 for the API URL, falls back to link-local, brackets IPv6', () => {
     assert.equal(primaryAddress(info.addresses)?.address, '192.168.1.20');
-    assert.equal(apiUrl([{ iface: 'en0', address: '169.254.1.2', family: 'IPv4' }], 9000), 'http://169.254.1.2:9000/');
-    assert.equal(apiUrl([{ iface: 'en0', address: 'fe80::1', family: 'IPv6' }], 8443), 'http://[fe80::1%en0]:8443/');
+    assert.equal(apiUrl([{ iface: 'en0', address: '169.254.1.2', family: 'IPv4' }], 9000), 'https://169.254.1.2:9000/');
+    assert.equal(apiUrl([{ iface: 'en0', address: 'fe80::1', family: 'IPv6' }], 8443), 'https://[fe80::1%en0]:8443/');
   });
 
   it('formats sizes in binary units', () => {
