@@ -51,6 +51,19 @@ function agentArgs(host: string, capture: string): string[] {
 
 const MEMBER = new Set(['server', 'agent']);
 
+/** Waits until every host is a server or agent (of any cluster); their persisted states. */
+function members(hosts: readonly string[], what: string, timeoutMs: number): Promise<Persisted[]> {
+  return waitFor(
+    what,
+    () => {
+      const s = hosts.map(stateOf);
+      return s.every((x) => x && MEMBER.has(x.state)) ? (s as Persisted[]) : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
 function clusterRecordOf(host: string): { formation: string; clusterId: string } | undefined {
   const file = path.join(fx.fleet.dir, host, 'cluster.json');
   return existsSync(file)
@@ -125,15 +138,7 @@ test(
     const hosts = hostsNamed(['b1', 'b2', 'b3', 'b4', 'b5']);
     const t0 = Date.now();
     const agents = hosts.map((h, i) => fx.startAgent(h, agentArgs(h, CAPTURES[i] as string)));
-    const states = await waitFor(
-      'all five to be members of one cluster',
-      () => {
-        const s = hosts.map(stateOf);
-        return s.every((x) => x && MEMBER.has(x.state)) ? (s as Persisted[]) : undefined;
-      },
-      240_000,
-      500,
-    );
+    const states = await members(hosts, 'all five to be members of one cluster', 240_000);
     console.log(`# 5 nodes: all members ${((Date.now() - t0) / 1000).toFixed(1)} s after the start`);
     const clusters = new Set(states.map((s) => s.clusterId));
     assert.equal(clusters.size, 1, `one cluster, got ${[...clusters].join(', ')}`);
@@ -194,15 +199,7 @@ test(
     powerOff(seed);
     const t0 = Date.now();
     const rest = hosts.filter((h) => h !== seed);
-    const states = await waitFor(
-      'the other two to be members',
-      () => {
-        const s = rest.map(stateOf);
-        return s.every((x) => x && MEMBER.has(x.state)) ? (s as Persisted[]) : undefined;
-      },
-      180_000,
-      500,
-    );
+    const states = await members(rest, 'the other two to be members', 180_000);
     console.log(`# seed lost during start-k3s: the others members ${((Date.now() - t0) / 1000).toFixed(1)} s later`);
     const ids = new Set(states.map((s) => s.clusterId));
     assert.equal(ids.size, 1);
@@ -221,15 +218,7 @@ test(
     split(left, right);
     split(right, left);
     const agents = new Map(all.map((h, i) => [h, fx.startAgent(h, agentArgs(h, CAPTURES[i] as string))]));
-    const formed = await waitFor(
-      'both sides to be members',
-      () => {
-        const s = all.map(stateOf);
-        return s.every((x) => x && MEMBER.has(x.state)) ? (s as Persisted[]) : undefined;
-      },
-      240_000,
-      500,
-    );
+    const formed = await members(all, 'both sides to be members', 240_000);
     const ids = [...new Set(formed.map((s) => s.clusterId))];
     assert.equal(ids.length, 2, 'each side formed its own cluster');
     heal(all);
