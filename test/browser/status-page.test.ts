@@ -37,6 +37,8 @@ before(async () => {
     interfaces: ['nm-none0'],
     apiPort: 0,
     fleetPollMs: 30,
+    // No k3s: the node's sequence stops at check-k3s, the state the page must show with its reason.
+    k3s: { bin: path.join(dir, 'no-k3s-here') },
   };
   const host = {
     espStatus: async () => ({ present: false }),
@@ -46,8 +48,9 @@ before(async () => {
   };
   const destination = { write: (line: string) => ((logText += line), true) } as unknown as NodeJS.WritableStream;
   agent = startAgent(options, createLogger({ level: 'debug', format: 'json', destination }), host);
-  for (let i = 0; i < 600 && agent.state.current.state !== 'forming'; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(agent.state.current.state, 'forming');
+  for (let i = 0; i < 600 && agent.state.current.state !== 'k3s-missing'; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.equal(agent.state.current.state, 'k3s-missing');
 });
 
 after(async () => {
@@ -78,7 +81,8 @@ test('the status page shows the node, its boot steps, peers and cluster for the 
     await page.waitForSelector('body[data-loaded=true]');
     const node = await page.textContent('#node-table');
     assert.match(node ?? '', /NUC11TNBV7|NUC11TNBi7|NUC11/, 'the model');
-    assert.match(node ?? '', /Stateforming/, 'the state');
+    assert.match(node ?? '', /Statek3s-missing/, 'the state');
+    assert.match(node ?? '', /Detailthe k3s executable is not installed/, 'and why');
     assert.match(node ?? '', /Serial/);
     const boot = await page.locator('#boot-table tr').allTextContents();
     assert.ok(
