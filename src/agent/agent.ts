@@ -31,7 +31,7 @@ import {
   type NodeStatePersistence,
 } from '../node/persisted-state.js';
 import { startConsoleBanner } from '../firstboot/console/start-banner.js';
-import { DEFAULT_API, DEFAULT_BANNER_TTYS, fleetCandidates, type AgentOptions } from './options.js';
+import { DEFAULT_API, DEFAULT_BANNER_TTYS, fleetCandidates, k3sOptionsOf, type AgentOptions } from './options.js';
 import { describeFleetProblem, looksOnEsp, watchFleetConfig, type FleetConfigStatus } from './fleet-config-watch.js';
 import { discoveryOptions, peerEndpoints } from './node-discovery.js';
 import { retryUntilDone } from './retry.js';
@@ -127,7 +127,8 @@ export function startAgent(
         config: () => config,
         discovery: () => discovery,
         ...(extras.logRing ? { logRing: extras.logRing } : {}),
-        ...(extras.cluster ? { cluster: extras.cluster } : {}),
+        // The cluster side: the admin kubeconfig k3s writes (servers), unless the caller says otherwise.
+        cluster: { kubeconfig: k3sOptionsOf(options).kubeconfig, ...extras.cluster },
       }),
       onInternalError: (err: unknown) => log.error({ err }, 'API: internal error'),
     },
