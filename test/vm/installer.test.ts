@@ -17,7 +17,7 @@ import { vmTestsUnavailable } from './helpers/test-image.js';
 import { OVMF_CODE, type Vm } from './helpers/qemu.js';
 import { vmSuite } from './helpers/fixture.js';
 import { assertBannerMatches, bannerNodeId, nuc } from './helpers/nuc.js';
-import { waitForBannerState } from './helpers/boot-checks.js';
+import { END_STATE, waitForBannerState } from './helpers/boot-checks.js';
 import { parseBanners } from './helpers/banner-parse.js';
 
 const skip = vmTestsUnavailable() || (existsSync(OVMF_CODE) ? false : `${OVMF_CODE} is missing (Debian package ovmf)`);
@@ -77,7 +77,7 @@ describe('the USB-stick installer (OVMF, NVMe + USB stick)', { skip }, () => {
     const rate = /"bytes":(\d+),"ms":(\d+),"mbps":([\d.]+),"msg":"install: payload written"/.exec(text);
     const mark = text.search(INSTALLED);
     // After the reboot (BootNext): the node from its own disk, its EFI partition the new one.
-    const formed = await waitForBannerState(vm, 'forming', 600_000, mark);
+    const formed = await waitForBannerState(vm, END_STATE, 600_000, mark);
     const tBanner = (Date.now() - t0) / 1000;
     console.log(
       `# installer: power-on to "installed" ${tInstalled.toFixed(0)} s, to the banner from the internal disk ${tBanner.toFixed(0)} s; payload ${rate?.[1]} bytes in ${rate?.[2]} ms (${rate?.[3]} MB/s)`,
@@ -121,7 +121,7 @@ describe('the USB-stick installer (OVMF, NVMe + USB stick)', { skip }, () => {
 
   it('with the stick and the installed disk both attached, the node runs from its own disk', async () => {
     const vm = await startStick('both', { disk, vars });
-    const formed = await waitForBannerState(vm, 'forming', 600_000);
+    const formed = await waitForBannerState(vm, END_STATE, 600_000);
     assert.equal(bannerNodeId(formed).nodeId, firstNodeId);
     const text = vm.console();
     assert.doesNotMatch(text.slice(0, text.search(/EFI partition: PARTUUID/)), /installed: rebooting/);
@@ -140,7 +140,7 @@ describe('the USB-stick installer (OVMF, NVMe + USB stick)', { skip }, () => {
     await vm.waitFor(INSTALLED, 1_500_000);
     await vm.kill();
     vm = await startStick('cut-3', { disk: cut, vars: cutVars, stick: false });
-    const formed = await waitForBannerState(vm, 'forming', 600_000);
+    const formed = await waitForBannerState(vm, END_STATE, 600_000);
     assertBannerMatches(formed, smbios);
     await vm.kill();
   });
