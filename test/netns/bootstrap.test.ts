@@ -11,7 +11,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { waitFor } from './harness.js';
 import { labFixture } from './lab-fixture.js';
@@ -162,6 +162,18 @@ test(
     );
     console.log(`# a late sixth node: member ${((Date.now() - t1) / 1000).toFixed(1)} s after its start`);
     assert.deepEqual(late, { ...late, state: 'agent', clusterId: [...clusters][0] });
+
+    // A server reinstalled (its disk wiped: nucmesh's data dir and k3s' state gone, the same
+    // hardware, so the same node ID) rejoins the running cluster and never seeds.
+    const wiped = hosts.find((h, i) => h !== seeds[0] && states[i]?.state === 'server') as string;
+    killAll(wiped);
+    rmSync(path.join(fx.fleet.dir, wiped), { recursive: true, force: true });
+    const t2 = Date.now();
+    agents.push(fx.startAgent(wiped, agentArgs(wiped, CAPTURES[hosts.indexOf(wiped)] as string)));
+    const [back] = await members([wiped], 'the reinstalled server to be a member again', 180_000);
+    console.log(`# a reinstalled server: member again ${((Date.now() - t2) / 1000).toFixed(1)} s after its start`);
+    assert.equal(back?.clusterId, [...clusters][0], 'the same cluster');
+    assert.equal(clusterRecordOf(wiped)?.formation, 'join', 'it joined, it did not seed');
 
     const seedData = path.join(fx.fleet.dir, seeds[0] as string, 'k3s', 'data', 'server');
     const secrets = [fx.fleet.config.key, fx.fleet.key.toString('hex')];
