@@ -31,9 +31,13 @@ export interface RunningHollowNode {
   name: string;
 }
 
-/** Runs FILE ARGS with DIR bind-mounted on /tmp in a new mount namespace (unshare and sh exec: same PID). */
+/**
+ * Runs FILE ARGS with DIR bind-mounted on /tmp in a new mount namespace (unshare and sh exec: same
+ * PID). FILE is opened before the mount and run through its descriptor, so it runs even when it
+ * lives below /tmp itself (a checkout in /tmp, as a CI clone may be), which the mount hides.
+ */
 export function withPrivateTmp(dir: string, file: string, args: string[]): [string, string[]] {
-  const script = 'mount --bind "$0" /tmp && exec "$@"';
+  const script = 'exec 3<"$1" && mount --bind "$0" /tmp && shift && exec /proc/self/fd/3 "$@"';
   return ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, dir, file, ...args]];
 }
 
