@@ -20,21 +20,31 @@ function which(cmd: string): boolean {
   }
 }
 
+/**
+ * The PID of a live avahi-daemon named by its pid file, or undefined. A pid file whose PID is
+ * gone or is now another program (a killed earlier run, its PID reused) is removed: avahi-daemon
+ * would otherwise refuse to start, taking that other process for itself.
+ */
+function runningAvahiPid(): number | undefined {
+  if (!existsSync(PID_FILE)) return undefined;
+  const pid = Number(readFileSync(PID_FILE, 'utf8').trim());
+  let comm = '';
+  try {
+    comm = pid > 0 ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : '';
+  } catch {
+    // gone
+  }
+  if (comm === 'avahi-daemon') return pid;
+  rmSync(PID_FILE, { force: true });
+  return undefined;
+}
+
 /** Skip reason, or false when avahi can be started now. */
 export function avahiUnavailable(): string | false {
   for (const c of ['avahi-daemon', 'avahi-browse', 'avahi-publish', 'dbus-daemon'])
     if (!which(c)) return `${c} is not installed (scripts/install-host-deps.sh test installs it)`;
-  if (existsSync(PID_FILE)) {
-    const pid = Number(readFileSync(PID_FILE, 'utf8').trim());
-    try {
-      if (pid > 0) {
-        process.kill(pid, 0);
-        return `another avahi-daemon (pid ${pid}) is running; only one can run at a time`;
-      }
-    } catch {
-      // stale pid file: avahi-daemon removes or overwrites it
-    }
-  }
+  const running = runningAvahiPid();
+  if (running !== undefined) return `another avahi-daemon (pid ${running}) is running; only one can run at a time`;
   return false;
 }
 
@@ -85,6 +95,8 @@ publish-hinfo=no
   const env = { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${sock}` };
   lab.spawn(host, 'dbus-daemon', ['--config-file', path.join(dir, 'bus.conf'), '--nofork', '--nopidfile']);
   await waitFor('the private D-Bus socket', () => existsSync(sock), 5000);
+  const other = runningAvahiPid(); // also clears a stale pid file, just before the start
+  if (other !== undefined) throw new Error(`another avahi-daemon (pid ${other}) is running`);
   const daemon = lab.spawn(
     host,
     'avahi-daemon',
