@@ -21,7 +21,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { NucmeshError, errorMessage } from '../errors.js';
 import { componentLogger, type Logger } from '../log.js';
-import { syncDir } from '../node/state-file.js';
+import { writeSecretFile } from '../node/state-file.js';
 import { DROP_IN_NAME, k3sCommandOf, renderDropIn, type DropInParams, type K3sRole } from './k3s-config.js';
 import { readK3sTokens, type K3sTokens } from './k3s-token.js';
 import { KubeChecker } from './k3s-kube-check.js';
@@ -151,6 +151,8 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
     async configure(params) {
       const text = renderDropIn(params);
       try {
+        // The drop-in holds the token (0600); its directory stays readable like k3s' own (0755).
+        await fs.mkdir(path.dirname(dropInFile), { recursive: true, mode: 0o755 });
         await writeSecretFile(dropInFile, text);
       } catch (e) {
         const message = `cannot write the k3s drop-in ${dropInFile}: ${errorMessage(e)}`;
@@ -261,23 +263,6 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
   }
 
   return driver;
-}
-
-/** Atomic write with mode 0600 (the drop-in holds the token): temp file, fsync, rename, directory fsync. */
-async function writeSecretFile(file: string, text: string): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await fs.open(tmp, 'w', 0o600);
-  try {
-    await handle.chmod(0o600);
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(tmp, file);
-  await syncDir(dir);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

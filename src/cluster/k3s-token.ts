@@ -4,6 +4,7 @@
  * (server/tls/server-ca.crt). Parsing and hashing are pure; `readK3sTokens` reads the two token files
  * a k3s server writes into its data dir. Tokens are secrets: they never go into an error or a log line.
  */
+import { isFullK3sToken } from '../node/join-wire.js';
 import { createHash, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -52,7 +53,7 @@ export function parseK3sToken(token: string): K3sToken {
 /** The full, CA-pinning form nucmesh passes on: `K10<64 lower-case hex>::<user>:<password>`, else E_K3S_TOKEN. */
 export function parseFullK3sToken(token: string): K3sToken {
   const parsed = parseK3sToken(token);
-  if (!token.startsWith(TOKEN_PREFIX) || !CA_HASH.test(parsed.caHash))
+  if (!token.startsWith(TOKEN_PREFIX) || !CA_HASH.test(parsed.caHash) || !isFullK3sToken(token))
     throw tokenError('not a full k3s token: expected K10<sha256 of the cluster CA>::<user>:<password>');
   return parsed;
 }
