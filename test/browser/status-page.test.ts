@@ -73,8 +73,8 @@ test('the status page shows the node, its boot steps, peers and cluster for the 
     await page.waitForSelector('#login:not([hidden])');
     await page.fill('#token', 'not-the-token-at-all-000000');
     await page.click('button[type=submit]');
-    // Strings run in the page (this file is compiled without the DOM's types).
-    await page.waitForFunction("document.getElementById('login-error')?.textContent?.includes('refused')");
+    // A selector, not waitForFunction: the page's CSP forbids eval, which waitForFunction's polling uses.
+    await page.waitForSelector('#login-error:has-text("refused")');
 
     await page.fill('#token', config.api.tokens.reader);
     await page.click('button[type=submit]');
