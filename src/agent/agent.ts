@@ -308,6 +308,7 @@ export function startAgent(
       signal,
       notifier,
       onJoinServer: (j) => (joinServer = j),
+      onInventory: (inv) => (ctx.inventory = inv),
     });
     return d;
   })();
