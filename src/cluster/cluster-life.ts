@@ -152,9 +152,10 @@ export function startClusterLife(o: ClusterLifeOptions): ClusterLife {
     if (o.role === 'server' && o.keep) await o.keep(api, members);
   }
 
+  // The member state's k3s port, given back with the state once quorum is back.
+  const memberPort = o.state.current.k3sPort;
   function portOf(): { k3sPort?: number } {
-    const p = o.state.current.k3sPort;
-    return p === undefined ? {} : { k3sPort: p };
+    return memberPort === undefined ? {} : { k3sPort: memberPort };
   }
 
   function noAnswer(reason: string): void {
