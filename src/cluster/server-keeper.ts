@@ -15,6 +15,7 @@ import type { KubeApi } from './kube-api.js';
 import { membersOf, NODE_ID_LABEL, PROMOTE_ANNOTATION, type ClusterMember, type KubeNode } from './members.js';
 import { planReplacement, type ReplacementPolicy } from './replacement-plan.js';
 import { acquireReplacementLease, type ReplacementRecord } from './replacement-lease.js';
+import { pauseUnlessAborted } from '../node/pause.js';
 
 export const DEFAULT_REPLACE_AFTER_S = 300;
 export const LEASE_DURATION_S = 60;
@@ -78,7 +79,7 @@ export function createServerKeeper(o: ServerKeeperOptions): ServerKeeper {
       });
       const deadline = now() + (o.promoteTimeoutMs ?? DEFAULT_PROMOTE_TIMEOUT_MS);
       while (now() < deadline && !o.signal.aborted) {
-        await sleep(pollMs, o.signal);
+        await pauseUnlessAborted(pollMs, o.signal);
         if (!(await lease.renew())) {
           o.log.warn({ promote: promote.name }, 'the replacement Lease was taken from us; stopping this replacement');
           record = undefined;
@@ -126,16 +127,4 @@ export function createServerKeeper(o: ServerKeeperOptions): ServerKeeper {
         .finally(() => (running = undefined));
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
