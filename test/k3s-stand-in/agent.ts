@@ -12,7 +12,8 @@
  *   default the stand-in keeps it in <data-dir>/node-password so several agents can share a machine);
  * - agent/server-ca.crt, agent/client-kubelet.crt|key, agent/kubelet.kubeconfig (server 127.0.0.1:6444);
  * - READY=1 once its Node is registered (k3s' agent notifies after the Node exists).
- * PLACEHOLDER (the next issue: a hollow kubelet): the Node registration and its heartbeat every 10 s.
+ * - with the real parts (K3S_STANDIN_K8S_BINS): the hollow kubelet (kubelet.ts) through the load balancer.
+ * PLACEHOLDER without them: the Node registration and its heartbeat every 10 s.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -22,6 +23,8 @@ import { getOk, request, validateToken, type Joined } from './http.js';
 import { log } from './log.js';
 import { notifyReady } from './notify.js';
 import { DEFAULT_DATA_DIR, type AgentOptions } from './options.js';
+import { kubeletClient, runKubelet } from './kubelet.js';
+import { realBinDir } from './parts.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HEARTBEAT_MS = 10_000;
@@ -105,6 +108,21 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       false,
     ),
   );
+  const binDir = realBinDir();
+  if (binDir) {
+    await runKubelet({
+      binDir,
+      dataDir: o.dataDir,
+      nodeName: o.nodeName,
+      labels: o.labels,
+      kubeletArgs: o.kubeletArgs,
+      client: kubeletClient(o.dataDir, supervisor),
+    });
+    log.info(`Node ${o.nodeName} registered`);
+    log.info('k3s agent is up and running');
+    notifyReady();
+    return;
+  }
   const reg = {
     name: o.nodeName,
     role: 'agent' as const,
