@@ -25,6 +25,7 @@ import { notifyReady } from './notify.js';
 import { DEFAULT_DATA_DIR, type AgentOptions } from './options.js';
 import { kubeletClient, runKubelet } from './kubelet.js';
 import { realBinDir } from './parts.js';
+import { nodeAddress } from './real-server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HEARTBEAT_MS = 10_000;
@@ -114,6 +115,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       binDir,
       dataDir: o.dataDir,
       nodeName: o.nodeName,
+      nodeIp: nodeAddress(o),
       labels: o.labels,
       kubeletArgs: o.kubeletArgs,
       client: kubeletClient(o.dataDir, supervisor),

@@ -9,12 +9,15 @@
  * a kubelet label its own Node, outside the restricted kubernetes.io prefixes).
  *
  * kubemark keeps its root folder and runtime socket in /tmp whatever $TMPDIR says: it runs in a mount
- * namespace whose /tmp is agent/kubemark-tmp (hollow-node.ts withPrivateTmp, needs root), with a
- * kubeconfig copy that embeds the certificates (the data dir may itself be below /tmp).
+ * namespace (needs root) whose /tmp is agent/kubemark-tmp, with a kubeconfig copy that embeds the
+ * certificates (the data dir may itself be below /tmp). kubemark has no --node-ip: the kubelet finds
+ * its address by resolving the node name, so that namespace also gets its own /etc/hosts naming the
+ * node IP (what k3s passes as the kubelet's --node-ip); without it a namespace with no DNS server
+ * stalls each lookup for 20 s and the kubelet may give up initialising (NotReady "failed to initialize
+ * CSINode").
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { withPrivateTmp } from '../k8s-parts/hollow-node.js';
 import { freeLoopbackPort } from '../k8s-parts/processes.js';
 import { componentArgs } from './component-args.js';
 import { kubeconfig, write } from './files.js';
@@ -28,6 +31,8 @@ export interface KubeletOptions {
   binDir: string;
   dataDir: string;
   nodeName: string;
+  /** The node's address (--node-ip), which the kubelet reports. */
+  nodeIp: string;
   labels: Record<string, string>;
   kubeletArgs: string[];
   /** The API as the kubelet reaches it (agents: the client load balancer; servers: the local supervisor). */
@@ -55,8 +60,14 @@ export async function runKubelet(o: KubeletOptions): Promise<void> {
     },
     o.kubeletArgs,
   );
-  const [file, argv] = withPrivateTmp(scratch, path.join(o.binDir, 'kubemark'), args);
-  startChild(o.dataDir, 'kubelet', file, argv);
+  const hosts = path.join(o.dataDir, 'agent', 'kubemark-hosts');
+  write(hosts, `127.0.0.1 localhost\n${o.nodeIp} ${o.nodeName}\n`, 0o644);
+  startChild(
+    o.dataDir,
+    'kubelet',
+    'unshare',
+    withPrivateTmpAndHosts(scratch, hosts, path.join(o.binDir, 'kubemark'), args),
+  );
   for (;;) {
     try {
       const node = await getNode(o.client, o.nodeName);
@@ -71,6 +82,16 @@ export async function runKubelet(o: KubeletOptions): Promise<void> {
     }
     await sleep(500);
   }
+}
+
+/**
+ * unshare ARGS running FILE with DIR on /tmp and HOSTS on /etc/hosts in a new mount namespace (same PID
+ * through sh's exec; FILE opened before the mounts, as hollow-node.ts withPrivateTmp does).
+ */
+function withPrivateTmpAndHosts(dir: string, hosts: string, file: string, args: string[]): string[] {
+  const script =
+    'exec 3<"$1" && mount --bind "$2" /etc/hosts && mount --bind "$0" /tmp && shift 2 && exec /proc/self/fd/3 "$@"';
+  return ['--mount', '--propagation', 'private', 'sh', '-c', script, dir, file, hosts, ...args];
 }
 
 /** The kubelet's client as its kubeconfig names it (agent/kubelet.kubeconfig and the files beside it). */

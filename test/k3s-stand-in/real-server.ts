@@ -57,6 +57,7 @@ import { TOO_MANY_LEARNERS, LEARNER_STALL_MS } from './store.js';
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PROMOTE_MS = env('K3S_STANDIN_PROMOTE_MS', 2000);
 const MEMBER_SYNC_MS = env('K3S_STANDIN_MEMBER_SYNC_MS', 1000);
+const UNHEALTHY = 'etcdserver: unhealthy cluster';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const ETCD_FINALIZER = 'wrangler.cattle.io/managed-etcd-controller';
@@ -80,7 +81,7 @@ export interface ControlPlaneInput {
 }
 
 /** --advertise-address / --node-ip, else the first non-loopback IPv4 address, else loopback. */
-export function nodeAddress(o: ServerOptions): string {
+export function nodeAddress(o: { advertiseAddress?: string; nodeIps: string[] }): string {
   if (o.advertiseAddress) return o.advertiseAddress;
   if (o.nodeIps[0]) return o.nodeIps[0];
   for (const list of Object.values(networkInterfaces()))
@@ -266,7 +267,10 @@ async function joinAsLearner(
       return { id: added.member.ID, initialCluster: initialCluster(added.members, added.member.ID, name) };
     } catch (e) {
       const text = (e as Error).message;
-      if (text.includes(TOO_MANY_LEARNERS))
+      // etcd refuses an add while a voting member is not connected ("etcdserver: unhealthy cluster"): k3s
+      // fails and is restarted by systemd; the stand-in waits instead.
+      if (text.includes(UNHEALTHY)) log.info(`Waiting for the etcd cluster to be healthy: ${text}`);
+      else if (text.includes(TOO_MANY_LEARNERS))
         log.info(`Waiting for other members to finish joining etcd cluster: ${TOO_MANY_LEARNERS}`);
       else if (e instanceof EtcdError) log.fatal(`etcd cluster join failed: ${text}`);
       else log.info(`Waiting to retrieve etcd cluster member list: ${text}`);

@@ -36,7 +36,7 @@ import { apiserverProxy } from './apiserver-proxy.js';
 import { kubeletClient, runKubelet } from './kubelet.js';
 import { realBinDir } from './parts.js';
 import { ensureClusterCas, issueServerCerts, REAL_TLS_FILES } from './real-pki.js';
-import { runControlPlane } from './real-server.js';
+import { nodeAddress, runControlPlane } from './real-server.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PROMOTE_MS = env('K3S_STANDIN_PROMOTE_MS', 2000);
@@ -324,6 +324,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
       binDir,
       dataDir: o.dataDir,
       nodeName: o.nodeName,
+      nodeIp: nodeAddress(o),
       labels: o.labels,
       kubeletArgs: o.kubeletArgs,
       client: kubeletClient(o.dataDir, local),
