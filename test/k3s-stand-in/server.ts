@@ -34,6 +34,7 @@ import { issue, makeCa, type KeyPair } from './pki.js';
 import { nodeObject, Store, TOO_MANY_LEARNERS, type NodeRecord } from './store.js';
 import { apiserverProxy } from './apiserver-proxy.js';
 import { kubeletClient, runKubelet } from './kubelet.js';
+import { checkNodePassword } from './node-password.js';
 import { realBinDir } from './parts.js';
 import { ensureClusterCas, issueServerCerts, REAL_TLS_FILES } from './real-pki.js';
 import { nodeAddress, runControlPlane } from './real-server.js';
@@ -164,6 +165,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
   const local = `https://127.0.0.1:${o.httpsPort}`;
   write(o.kubeconfig, kubeconfig(local, serverCa.cert, admin.cert, admin.key, true), o.kubeconfigMode);
   const certs = binDir ? issueServerCerts(tls, { serverCa, clientCa, serving, admin, sans }) : undefined;
+  const apiAsAdmin = { base: `https://127.0.0.1:${o.httpsPort + 1}`, ca: serverCa.cert, cert: admin };
   const proxy = certs
     ? apiserverProxy({ port: o.httpsPort + 1, ca: serverCa.cert, authProxy: certs.authProxy })
     : undefined;
@@ -213,7 +215,11 @@ export async function runServer(o: ServerOptions): Promise<void> {
       const name = String(req.headers['k3s-node-name'] ?? '');
       const password = String(req.headers['k3s-node-password'] ?? '');
       const known = store.nodes.get(name);
-      if (name === '' || (known && known.passwordHash !== sha256(password)))
+      const verdict = certs
+        ? await checkNodePassword(apiAsAdmin, name, password).catch(() => 'unavailable' as const)
+        : undefined;
+      if (verdict === 'unavailable') return send(503, 'waiting for the apiserver', 'text/plain');
+      if (name === '' || verdict === 'rejected' || (known && known.passwordHash !== sha256(password)))
         return send(
           403,
           "Node password rejected, duplicate hostname or contents of '/etc/rancher/node/password' may not match server node-passwd entry, try enabling a unique node name with the --with-node-id flag",

@@ -4,7 +4,8 @@
  * takes the joiners one at a time (a learner that cannot reach the leader's peer port is not promoted,
  * and the next joiner waits with k3s' message); the API lists 4 Ready Nodes with their node-labels, the
  * servers with k3s' role labels; a kubelet's kubeconfig is system:node:NAME and may patch its own Node
- * only; deleting a server's Node removes its etcd member; SIGTERM stops every part. Skipped, saying
+ * only, and a second agent of that name with another node password is refused; deleting a server's Node
+ * removes its etcd member; SIGTERM stops every part. Skipped, saying
  * why, without root or the built parts.
  */
 import { after, before, describe, it as nodeIt, type TestContext } from 'node:test';
@@ -237,6 +238,33 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
     assert.equal(own.status, 200, JSON.stringify(own.body));
     const other = await api('a1', kc, 'PATCH', '/api/v1/nodes/s1', { metadata: { labels: { 'nucmesh.io/own': 'x' } } });
     assert.equal(other.status, 403, JSON.stringify(other.body));
+  });
+
+  it('another agent with the same node name and another node password is refused its certificate', async () => {
+    const token = readFileSync(path.join(dir('s1'), 'data/server/token'), 'utf8').trim();
+    const twin = lab.spawn(
+      'a1',
+      standInBin,
+      [
+        ...['agent', '--config', path.join(root, 'none.yaml'), '--data-dir', path.join(root, 'a1-twin')],
+        ...['--node-name', 'a1', '--server', seedUrl, '--token', token, '--lb-server-port', '6555'],
+      ],
+      { K3S_STANDIN_K8S_BINS: k8sBinDir() },
+    );
+    try {
+      await waitFor(
+        'the refusal',
+        () => /client-kubelet\.crt: Node password rejected/.test(twin.stderr()),
+        30_000,
+        200,
+      );
+    } finally {
+      twin.child.kill('SIGTERM');
+      await twin.exited;
+    }
+    const secret = await admin('GET', '/api/v1/namespaces/kube-system/secrets/a1.node-password.k3s');
+    assert.equal(secret.status, 200);
+    assert.equal((secret.body as { type?: string }).type, 'k3s.cattle.io/node-password');
   });
 
   it("deleting a server's Node removes its etcd member", async () => {
