@@ -35,6 +35,7 @@ import { nodeObject, Store, TOO_MANY_LEARNERS, type NodeRecord } from './store.j
 import { apiserverProxy } from './apiserver-proxy.js';
 import { kubeletClient, runKubelet } from './kubelet.js';
 import { checkNodePassword } from './node-password.js';
+import { kube } from './kube.js';
 import { realBinDir } from './parts.js';
 import { ensureClusterCas, issueServerCerts, REAL_TLS_FILES } from './real-pki.js';
 import { nodeAddress, runControlPlane } from './real-server.js';
@@ -205,6 +206,18 @@ export async function runServer(o: ServerOptions): Promise<void> {
       for (const f of [...TLS_FILES, ...REAL_TLS_FILES]) if (existsSync(path.join(tls, f))) files[f] = entry(read(f));
       files['passwd'] = entry(readFileSync(passwdFile, 'utf8'));
       return send(200, files);
+    }
+    if (p === '/v1-k3s/apiservers' && certs) {
+      // pkg/server/router.go apiserversHandler: the apiservers of the cluster (the kubernetes Endpoints),
+      // with the supervisor port, for the agents' load balancers.
+      if (!basicOk) return unauthorized();
+      const ep = await kube(apiAsAdmin, 'GET', '/api/v1/namespaces/default/endpoints/kubernetes');
+      const subsets = (ep.body as { subsets?: { addresses?: { ip: string }[] }[] }).subsets ?? [];
+      const ips = subsets.flatMap((x) => x.addresses ?? []).map((a) => a.ip);
+      return send(
+        200,
+        ips.map((ip) => (ip.includes(':') ? `[${ip}]` : ip) + `:${o.httpsPort}`),
+      );
     }
     if (p === '/v1-k3s/config') {
       if (!basicOk) return unauthorized();

@@ -4,8 +4,9 @@
  * takes the joiners one at a time (a learner that cannot reach the leader's peer port is not promoted,
  * and the next joiner waits with k3s' message); the API lists 4 Ready Nodes with their node-labels, the
  * servers with k3s' role labels; a kubelet's kubeconfig is system:node:NAME and may patch its own Node
- * only, and a second agent of that name with another node password is refused; deleting a server's Node
- * removes its etcd member; SIGTERM stops every part. Skipped, saying
+ * only, and a second agent of that name with another node password is refused; a server killed by
+ * SIGKILL takes its parts along and the agent's load balancer moves to another server; deleting the dead
+ * server's Node removes its etcd member; SIGTERM stops every part. Skipped, saying
  * why, without root or the built parts.
  */
 import { after, before, describe, it as nodeIt, type TestContext } from 'node:test';
@@ -109,18 +110,29 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
     }
     return { status: Number(r.stdout.slice(cut + 1)), body: parsed };
   }
+  /** The admin kubeconfig of server H (s1 until it is killed). */
+  let via: Host = 's1';
   const admin = (method: string, apiPath: string, body?: unknown) =>
-    api('s1', path.join(dir('s1'), 'k3s.yaml'), method, apiPath, body);
+    api(via, path.join(dir(via), 'k3s.yaml'), method, apiPath, body);
 
   async function members(): Promise<{ name?: string; ID: string; isLearner?: boolean }[]> {
-    const tls = path.join(dir('s1'), 'data/server/tls/etcd');
-    const r = await lab.run('s1', partPath('etcdctl'), [
+    const tls = path.join(dir(via), 'data/server/tls/etcd');
+    const r = await lab.run(via, partPath('etcdctl'), [
       ...['--endpoints=https://127.0.0.1:2379', `--cacert=${tls}/server-ca.crt`],
       ...[`--cert=${tls}/client.crt`, `--key=${tls}/client.key`, 'member', 'list', '-w', 'json'],
     ]);
     assert.equal(r.code, 0, r.stderr);
     return (JSON.parse(r.stdout) as { members: { name?: string; ID: string; isLearner?: boolean }[] }).members;
   }
+
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 
   const nft = (h: Host, ...args: string[]) => lab.run(h, 'nft', args);
 
@@ -267,15 +279,39 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
     assert.equal((secret.body as { type?: string }).type, 'k3s.cattle.io/node-password');
   });
 
-  it("deleting a server's Node removes its etcd member", async () => {
+  it("a server killed by SIGKILL takes its parts along; the agent's kubelet fails over to another server", async () => {
+    const three = /server addresses -> \[\S+:6443 \S+:6443 \S+:6443\]/;
+    await waitFor("a1's load balancer knowing the 3 servers", () => three.test(log('a1')), 30_000, 200);
+    const parts = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubelet'].map((p) => pidOf('s1', p));
+    const s1 = procs.get('s1');
+    const killedAt = Date.now();
+    s1?.child.kill('SIGKILL');
+    await s1?.exited;
+    await waitFor('the parts of s1 gone', () => parts.every((pid) => !alive(pid)), 5000, 100);
+    via = 's2';
+    const renewed = await waitFor(
+      "a1's Lease renewed after the kill",
+      async () => {
+        const r = await admin('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/a1');
+        const renew = (r.body as { spec?: { renewTime?: string } }).spec?.renewTime;
+        return renew && Date.parse(renew) > killedAt + 1000 ? renew : undefined;
+      },
+      60_000,
+      1000,
+    );
+    assert.ok(renewed);
+    assert.match(log('a1'), /server .*:6443 failed, using /);
+  });
+
+  it("deleting the dead server's Node removes its etcd member, and the Node goes", async () => {
     const before = await members();
-    const s3 = before.find((x) => x.name?.startsWith('s3-'));
-    assert.ok(s3, JSON.stringify(before));
-    const del = await admin('DELETE', '/api/v1/nodes/s3');
+    const s1 = before.find((x) => x.name?.startsWith('s1-'));
+    assert.ok(s1, JSON.stringify(before));
+    const del = await admin('DELETE', '/api/v1/nodes/s1');
     assert.equal(del.status, 200, JSON.stringify(del.body));
-    await waitFor('the member of s3 gone', async () => !(await members()).some((x) => x.ID === s3.ID), 30_000, 500);
-    await waitFor('the Node s3 gone', async () => (await admin('GET', '/api/v1/nodes/s3')).status === 404, 30_000, 500);
-    assert.equal((await members()).length, 2);
+    await waitFor('the member of s1 gone', async () => !(await members()).some((x) => x.ID === s1.ID), 30_000, 500);
+    await waitFor('the Node s1 gone', async () => (await admin('GET', '/api/v1/nodes/s1')).status === 404, 30_000, 500);
+    assert.deepEqual((await members()).map((x) => x.name?.split('-')[0]).sort(), ['s2', 's3']);
   });
 
   it('SIGTERM stops every part of a server', async () => {
@@ -283,6 +319,6 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
     const s2 = procs.get('s2');
     s2?.child.kill('SIGTERM');
     await s2?.exited;
-    for (const pid of parts) assert.throws(() => process.kill(pid, 0), `part ${pid} is gone`);
+    for (const pid of parts) assert.equal(alive(pid), false, `part ${pid} is gone`);
   });
 });
