@@ -14,9 +14,13 @@
  *   learner, retrying every second with "Waiting for other members to finish joining etcd cluster: …"
  *   (pkg/etcd/etcd.go) while another learner is there, and is ready once promoted.
  * - READY=1 (and "k3s is up and running") once the API server and etcd are ready.
- * PLACEHOLDER (the next issue puts real etcd and kube-apiserver here): /readyz, GET /api/v1/nodes[/name]
- * for client certificates of the client CA, and the /v1-standin/ routes through which servers share the
- * store (store.ts) and kubelets register.
+ * With the real parts (K3S_STANDIN_K8S_BINS): the cluster-wide etcd/request-header CAs and service.key in
+ * the bootstrap data too (real-pki.ts), every path but the supervisor's handed to the real kube-apiserver
+ * (apiserver-proxy.ts), /v1-k3s/apiservers for the agents' load balancers, the node password in its
+ * Secret (node-password.ts), etcd, the apiserver and the controller manager (real-server.ts) and the
+ * server's own kubelet (kubelet.ts).
+ * PLACEHOLDER without them: /readyz, GET /api/v1/nodes[/name] for client certificates of the client CA,
+ * and the /v1-standin/ routes through which servers share the store (store.ts) and kubelets register.
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
