@@ -318,11 +318,17 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
     assert.deepEqual((await members()).map((x) => x.name?.split('-')[0]).sort(), ['s2', 's3']);
   });
 
-  it('SIGTERM stops every part of a server', async () => {
+  it('SIGTERM stops every part of a server; restarted, it comes back from its etcd data alone', async () => {
     const parts = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubelet'].map((p) => pidOf('s2', p));
     const s2 = procs.get('s2');
     s2?.child.kill('SIGTERM');
     await s2?.exited;
     for (const pid of parts) assert.equal(alive(pid), false, `part ${pid} is gone`);
+    // The server it joined (s1) is gone: the restart must not need it.
+    const token = readFileSync(path.join(dir('s2'), 'data/server/token'), 'utf8').trim();
+    start('s2', 'server', ['--server', seedUrl, '--token', token]);
+    await upAndRunning('s2', 'k3s is up and running');
+    assert.match(log('s2'), /Managed etcd cluster bootstrap already complete and initialized/);
+    assert.equal((await members()).filter((x) => !x.isLearner).length, 2);
   });
 });
