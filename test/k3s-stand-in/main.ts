@@ -10,8 +10,10 @@ import { agentOptions, K3sStartError, serverOptions } from './options.js';
 import { runAgent } from './agent.js';
 import { runServer } from './server.js';
 import { stopChildren } from './parts.js';
+import { readK8sVersions } from '../k8s-parts/bins.js';
 
-export const VERSION = 'v1.31.4+k3s1';
+/** The k3s release the image pins (scripts/k8s-versions.env), whose Kubernetes parts run underneath. */
+export const VERSION = readK8sVersions().k3s;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;

@@ -20,6 +20,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readK8sVersions } from '../k8s-parts/bins.js';
 
 export const TOO_MANY_LEARNERS = 'etcdserver: too many learner members in cluster';
 export const LEARNER_STALL_MS = 5 * 60_000;
@@ -174,7 +175,7 @@ export function nodeObject(n: NodeRecord, now: number, readyDelayMs: number): ob
         { type: 'InternalIP', address: n.internalIp },
         { type: 'Hostname', address: n.name },
       ],
-      nodeInfo: { kubeletVersion: 'v1.31.4+k3s1', containerRuntimeVersion: 'stand-in://0' },
+      nodeInfo: { kubeletVersion: readK8sVersions().k3s, containerRuntimeVersion: 'stand-in://0' },
     },
   };
 }

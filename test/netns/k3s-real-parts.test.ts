@@ -14,11 +14,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
-import { k8sBinDir, k8sPartsMissing, partPath } from '../k8s-parts/bins.js';
+import { k8sBinDir, k8sPartsMissing } from '../k8s-parts/bins.js';
 import { memoryOf } from '../k8s-parts/processes.js';
 import { standInBin } from '../helpers/k3s-stand-in.js';
 import { NetnsLab, netnsAvailable, nftUnavailable, waitFor, type Spawned } from './harness.js';
+import { kubeInNetns, type KubeInNetns } from './kube-in-netns.js';
 
 const skip = netnsAvailable() || k8sPartsMissing() || nftUnavailable();
 const it = (name: string, fn: (t: TestContext) => Promise<void> | void): void => {
@@ -41,6 +41,7 @@ interface NodeItem {
 
 describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces', { timeout: 300_000 }, () => {
   let lab!: NetnsLab;
+  let kube!: KubeInNetns;
   let root = '';
   const procs = new Map<Host, Spawned>();
   const dir = (h: Host) => path.join(root, h);
@@ -78,52 +79,14 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
   };
 
   /** A request with the client certificate of KUBECONFIG, from inside H's namespace (curl). */
-  async function api(h: Host, kubeconfig: string, method: string, apiPath: string, body?: unknown) {
-    const kc = parse(readFileSync(kubeconfig, 'utf8')) as {
-      clusters: { cluster: Record<string, string> }[];
-      users: { user: Record<string, string> }[];
-    };
-    const cluster = kc.clusters[0]?.cluster ?? {};
-    const user = kc.users[0]?.user ?? {};
-    const file = (data: string | undefined, named: string | undefined, name: string): string => {
-      if (named) return named;
-      const f = path.join(root, `${h}-${path.basename(kubeconfig)}-${name}`);
-      writeFileSync(f, Buffer.from(data ?? '', 'base64'), { mode: 0o600 });
-      return f;
-    };
-    const ca = file(cluster['certificate-authority-data'], cluster['certificate-authority'], 'ca');
-    const cert = file(user['client-certificate-data'], user['client-certificate'], 'cert');
-    const key = file(user['client-key-data'], user['client-key'], 'key');
-    const args = ['-s', '--cacert', ca, '--cert', cert, '--key', key, '-X', method, '-w', '\n%{http_code}'];
-    if (body !== undefined) {
-      const type = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-      args.push('-H', `content-type: ${type}`, '--data-binary', JSON.stringify(body));
-    }
-    const r = await lab.run(h, 'curl', [...args, `${cluster['server']}${apiPath}`]);
-    const cut = r.stdout.lastIndexOf('\n');
-    const text = r.stdout.slice(0, cut);
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: Number(r.stdout.slice(cut + 1)), body: parsed };
-  }
+  const api = (h: Host, kubeconfig: string, method: string, apiPath: string, body?: unknown) =>
+    kube.request(h, kubeconfig, method, apiPath, body);
   /** The admin kubeconfig of server H (s1 until it is killed). */
   let via: Host = 's1';
   const admin = (method: string, apiPath: string, body?: unknown) =>
     api(via, path.join(dir(via), 'k3s.yaml'), method, apiPath, body);
 
-  async function members(): Promise<{ name?: string; ID: string; isLearner?: boolean }[]> {
-    const tls = path.join(dir(via), 'data/server/tls/etcd');
-    const r = await lab.run(via, partPath('etcdctl'), [
-      ...['--endpoints=https://127.0.0.1:2379', `--cacert=${tls}/server-ca.crt`],
-      ...[`--cert=${tls}/client.crt`, `--key=${tls}/client.key`, 'member', 'list', '-w', 'json'],
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    return (JSON.parse(r.stdout) as { members: { name?: string; ID: string; isLearner?: boolean }[] }).members;
-  }
+  const members = () => kube.etcdMembers(via, path.join(dir(via), 'data'));
 
   const alive = (pid: number): boolean => {
     try {
@@ -140,6 +103,7 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
     if (skip) return;
     root = mkdtempSync(path.join(tmpdir(), 'nucmesh-k3s-real-'));
     lab = new NetnsLab();
+    kube = kubeInNetns(lab);
     lab.addLan('lan');
     for (const h of Object.keys(HOSTS) as Host[]) lab.addHost(h, [{ lan: 'lan', address: `${ip(h)}/24` }]);
   });
@@ -154,6 +118,7 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
       new Promise((r) => setTimeout(r, 15_000)),
     ]);
     await lab.cleanup();
+    kube?.cleanup();
     if (failed) console.log(`# logs kept in ${root}`);
     else rmSync(root, { recursive: true, force: true });
   });
