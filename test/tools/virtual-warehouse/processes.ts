@@ -34,13 +34,14 @@ export function recordProcess(pid: number): RecordedProcess {
 
 /** Is the recorded process still running (the same process, not a later one with its PID)? */
 export function isRunning(p: RecordedProcess): boolean {
-  return readStartTime(p.pid) === p.startTime && !isZombie(p.pid);
+  return readStartTime(p.pid) === p.startTime && isAlive(p.pid);
 }
 
-function isZombie(pid: number): boolean {
+/** Does PID run (exists and has not ended: a zombie waiting for its parent to reap it has)? */
+export function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
   }
