@@ -101,13 +101,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command === undefined && !values.help ? 2 : 0;
   }
+  if (!['up', 'status', 'down'].includes(command))
+    throw new UsageError(`unknown command '${command}': up, status or down`);
+  const upOnly = (['loss', 'wait', 'hardware'] as const).filter((o) => values[o] !== undefined);
+  if (command !== 'up' && upOnly.length > 0) throw new UsageError(`--${upOnly[0]} is an option of up`);
+  if (command !== 'status' && values.json) throw new UsageError('--json is an option of status');
+  if (rest.length > (command === 'up' ? 1 : 0)) throw new UsageError(`too many arguments: ${rest.join(' ')}`);
+  const n = command === 'up' ? count(rest[0]) : 0;
+  const lossPercent = number('loss', values.loss, 100);
+  const wait = number('wait', values.wait, 3600);
   if (process.getuid?.() !== 0) throw new Error('the virtual warehouse needs root (network namespaces)');
   const dir = path.resolve(values.dir ?? DEFAULT_DIR);
   const say = (line: string) => process.stdout.write(line + '\n');
   if (command === 'up') {
-    const n = count(rest[0]);
-    const lossPercent = number('loss', values.loss, 100);
-    const wait = number('wait', values.wait, 3600);
     const state = await up({
       dir,
       count: n,
@@ -127,11 +133,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
     return 0;
   }
-  if (command === 'down') {
-    if ((await down(dir, say)) === undefined) say(`no virtual warehouse is up in ${dir}: nothing to remove`);
-    return 0;
-  }
-  throw new UsageError(`unknown command '${command}': up, status or down`);
+  if ((await down(dir, say)) === undefined) say(`no virtual warehouse is up in ${dir}: nothing to remove`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

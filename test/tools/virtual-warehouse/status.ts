@@ -73,7 +73,8 @@ async function kubernetesView(
     const answer = r.stdout ? (JSON.parse(r.stdout) as { items?: unknown[]; error?: string }) : {};
     if (r.ok && answer.items) {
       const clusterId = (views[i]?.nucmesh as { clusterId?: string }).clusterId ?? '';
-      return { from: n.name, ...clusterViewOf(clusterId, answer.items as Parameters<typeof clusterViewOf>[1]) };
+      const view = clusterViewOf(clusterId, answer.items as Parameters<typeof clusterViewOf>[1]);
+      return { from: n.name, ...view, nodes: view.nodes.sort((a, b) => a.name.localeCompare(b.name)) };
     }
     tried.push(`${n.name}: ${answer.error ?? r.why}`);
   }
