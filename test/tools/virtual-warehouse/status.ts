@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { clusterViewOf } from '../../../src/agent/cluster-view.js';
 import { loadFleetConfig } from '../../../src/config/fleet.js';
 import type { ClusterView, NodeView } from '../../../src/api/ops-schemas.js';
+import { textTable as table } from '../../../src/cli/text-table.js';
 import { cliPath } from '../../helpers/paths.js';
 import { nodeIn } from './agents.js';
 import { isRunning } from './processes.js';
@@ -104,19 +105,6 @@ export async function collectStatus(state: WarehouseState): Promise<WarehouseSta
     kubernetes: await kubernetesView(state.nodes, nodes),
     nodes,
   };
-}
-
-/** Columns padded to their widest cell (pure). */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 /** The label columns shown in the table (all nucmesh.io labels are in --json). */

@@ -17,7 +17,7 @@ import {
 } from '../../tools/virtual-warehouse/captures.js';
 import { isRunning, recordProcess, signal, startTimeOf } from '../../tools/virtual-warehouse/processes.js';
 import { kubeAccessOf } from '../../tools/virtual-warehouse/kube-nodes.js';
-import { formatStatus, table, type WarehouseStatus } from '../../tools/virtual-warehouse/status.js';
+import { formatStatus, type WarehouseStatus } from '../../tools/virtual-warehouse/status.js';
 import { prefixFor, writeState, type WarehouseState } from '../../tools/virtual-warehouse/state.js';
 import { upRefusal } from '../../tools/virtual-warehouse/warehouse.js';
 import { k8sMode, standInRunsRealParts } from '../../tools/virtual-warehouse/k8s-mode.js';
@@ -104,13 +104,6 @@ test("a kubeconfig's current context: inline data (k3s.yaml) or files", () => {
 });
 
 test('status: Kubernetes rows with roles and labels, the NUC rows, and why a part is unavailable', () => {
-  assert.equal(
-    table([
-      ['a', 'bb'],
-      ['ccc', 'd'],
-    ]),
-    'a    bb\nccc  d',
-  );
   const s: WarehouseStatus = {
     dir: '/run/x',
     k8sMode: { real: false, reason: 'r' },
