@@ -3,6 +3,7 @@
  * form one cluster, and `status` shows three Ready Nodes in Kubernetes with the labels of their
  * captures (and each node's own state); a second `up` is refused; `down` leaves none of its
  * processes (by the PIDs it recorded and what ran inside its namespaces), namespaces or folder.
+ * Two NUCs replaying one capture that has a hardware identity get distinct identities.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { netemUnavailable, netnsAvailable, waitFor } from './harness.js';
-import { hardwareFixturesDir, repoRoot, sharedFixturesMissing } from '../helpers/paths.js';
+import { hardwareFixturesDir, ownFixturesDir, repoRoot, sharedFixturesMissing } from '../helpers/paths.js';
 import { detectInventory } from '../../src/firstboot/hardware/index.js';
 import { nodeLabels } from '../../src/firstboot/labels.js';
 import { isAlive, isRunning } from '../tools/virtual-warehouse/processes.js';
@@ -19,27 +20,34 @@ import { listNetns, pidsIn, qdiscOf } from '../tools/virtual-warehouse/network.j
 import type { WarehouseState } from '../tools/virtual-warehouse/state.js';
 import type { WarehouseStatus } from '../tools/virtual-warehouse/status.js';
 
-const skip = netnsAvailable() || sharedFixturesMissing();
+const skip = netnsAvailable();
 const script = path.join(repoRoot, 'scripts/virtual-warehouse.sh');
-const dir = path.join(mkdtempSync(path.join(tmpdir(), 'nucmesh-wh-test-')), 'warehouse');
+const scratch = mkdtempSync(path.join(tmpdir(), 'nucmesh-wh-test-'));
+const dir = path.join(scratch, 'warehouse');
+const twinDir = path.join(scratch, 'twins');
 
-function warehouse(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  where: string,
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
-    execFile(script, [...args, '--dir', dir], { timeout: timeoutMs }, (error, stdout, stderr) =>
+    execFile(script, [...args, '--dir', where], { timeout: timeoutMs }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     ),
   );
 }
+const warehouse = (args: string[]) => run(dir, args);
 
 after(async () => {
-  if (existsSync(path.join(dir, 'state.json'))) await warehouse(['down']);
-  rmSync(path.dirname(dir), { recursive: true, force: true });
+  for (const d of [dir, twinDir]) if (existsSync(path.join(d, 'state.json'))) await run(d, ['down']);
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 test(
   'up 3, status shows 3 Ready nodes with their labels, a second up is refused, down leaves nothing',
   {
-    skip,
+    skip: skip || sharedFixturesMissing(),
     timeout: 180_000,
   },
   async () => {
@@ -105,5 +113,35 @@ test(
       'no namespace (and so no bridge) of the warehouse is left',
     );
     assert.ok(!existsSync(dir), 'the state folder is removed');
+  },
+);
+
+test(
+  'two NUCs replaying one capture with a DMI UUID: the second gets its own serial, two Nodes (up --wait)',
+  {
+    skip,
+    timeout: 150_000,
+  },
+  async () => {
+    const upped = await run(
+      twinDir,
+      ['up', '2', '--hardware', path.join(ownFixturesDir, 'hardware'), '--wait', '120'],
+      140_000,
+    );
+    assert.equal(upped.code, 0, upped.stderr + upped.stdout);
+    assert.match(upped.stdout, /GET \/api\/v1\/nodes through n\d\): 2, 2 Ready/);
+    const s = JSON.parse((await run(twinDir, ['status', '--json'])).stdout) as WarehouseStatus;
+    assert.deepEqual(
+      s.nodes.map((n) => [n.capture, n.serialOverride !== undefined]),
+      [
+        ['synthetic-nuc11tnbv7', false],
+        ['synthetic-nuc11tnbv7', true],
+      ],
+    );
+    assert.ok('nodes' in s.kubernetes);
+    const names = new Set(s.kubernetes.nodes.filter((n) => n.ready).map((n) => n.name));
+    assert.equal(names.size, 2, 'two distinct Ready Nodes');
+    assert.equal((await run(twinDir, ['down'])).code, 0);
+    assert.ok(!existsSync(twinDir));
   },
 );
