@@ -8,7 +8,7 @@
  * and need no override.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { detectInventory } from '../../../src/firstboot/hardware/index.js';
 import { deriveIdentity } from '../../../src/firstboot/identity.js';
@@ -22,10 +22,18 @@ export interface CaptureUse {
 
 /** The capture folders of `dir` (every subfolder), in name order. */
 export function listCaptures(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
+  const found = existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
+    : [];
+  if (found.length === 0)
+    throw new Error(
+      `no hardware captures in ${dir}: give --hardware DIR (a folder of 'nucmesh capture' folders), or ` +
+        '$NUCMESH_SHARED_FIXTURES when the shared fixtures are not beside the checkout',
+    );
+  return found;
 }
 
 /** The capture of each of `count` NUCs, cycling through `captures` (pure). */

@@ -21,7 +21,7 @@ hardware (as root). Each NUC is a namespace (eth0 at 10.88.0.<i>/24) running 'nu
 --hardware, cycled when N is larger; a NUC replaying a capture a second time gets a serial of
 its own when the capture's identity would collide) with the k3s stand-in
 (test/k3s-stand-in/k3s) as its k3s. They find each other with mDNS, elect a seed and form one
-cluster of 3 servers and N-3 agents, as NUCs on a real LAN do.
+cluster (3 servers, the fleet config's default, and agents), as NUCs on a real LAN do.
 
 Kubernetes: when the pinned real parts are built (scripts/k8s-test-bins.sh, into
 $NUCMESH_K8S_BINS, default /var/cache/nucmesh/k8s-bins) the stand-in runs real etcd,

@@ -12,6 +12,7 @@ import { cleanUuid } from '../../../src/firstboot/hardware/clean.js';
 import {
   assignCaptures,
   hasHardwareIdentity,
+  listCaptures,
   serialOverride,
   writeOverriddenCapture,
 } from '../../tools/virtual-warehouse/captures.js';
@@ -34,6 +35,15 @@ test('captures are cycled in order; each use counts the NUCs before it on the sa
     { capture: 'a', reuse: 2 },
   ]);
   assert.throws(() => assignCaptures([], 1), /no hardware captures/);
+  const dir = scratch();
+  try {
+    assert.throws(() => listCaptures(dir), /no hardware captures in .*give --hardware DIR/);
+    for (const d of ['b-nuc', 'a-nuc']) mkdirSync(path.join(dir, d));
+    writeFileSync(path.join(dir, 'README.md'), '');
+    assert.deepEqual(listCaptures(dir), ['a-nuc', 'b-nuc'], 'folders only, by name');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a reused capture with a hardware identity gets a serial and UUID per node: distinct identities', async () => {
