@@ -11,9 +11,12 @@ function ip(args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** The network namespaces that exist now (`ip netns list`, names only). */
+/**
+ * The network namespaces that exist now (`ip netns list`, names only). Its stderr is dropped: while
+ * other namespaces are being deleted it prints "Peer netns reference is invalid" for them.
+ */
 export function listNetns(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
     .split('\n')
     .map((l) => l.split(' ')[0] ?? '')
     .filter(Boolean);
@@ -63,7 +66,10 @@ export function qdiscOf(lanNetns: string, port: string): string {
 /** PIDs of the processes inside a namespace (`ip netns pids`). */
 export function pidsIn(netns: string): number[] {
   try {
-    return execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }

@@ -41,11 +41,19 @@ export interface WarehouseStatus {
   nodes: NodeStatus[];
 }
 
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 async function nucmeshViewOf(node: WarehouseNode, token: string): Promise<NucmeshView | { unavailable: string }> {
   if (!node.agent || !isRunning(node.agent)) return { unavailable: 'its agent is not running' };
   const r = await nodeIn(node.netns, [cliPath, 'status', '--json'], { ...process.env, NUCMESH_TOKEN: token });
-  if (!r.ok) return { unavailable: `nucmesh status failed: ${r.why}` };
-  const n = (JSON.parse(r.stdout) as { node: NodeView }).node;
+  const n = r.ok ? parseJson<{ node?: NodeView }>(r.stdout)?.node : undefined;
+  if (!n) return { unavailable: `nucmesh status failed: ${r.why || r.stdout.slice(0, 200)}` };
   return {
     nodeId: n.nodeId,
     hostname: n.hostname,
@@ -71,7 +79,7 @@ async function kubernetesView(
   for (const { n, i } of order) {
     if (!existsSync(n.kubeconfig) || !views[i]?.running) continue;
     const r = await nodeIn(n.netns, [kubeNodesScript, n.kubeconfig]);
-    const answer = r.stdout ? (JSON.parse(r.stdout) as { items?: unknown[]; error?: string }) : {};
+    const answer = parseJson<{ items?: unknown[]; error?: string }>(r.stdout) ?? {};
     if (r.ok && answer.items) {
       const clusterId = (views[i]?.nucmesh as { clusterId?: string }).clusterId ?? '';
       const view = clusterViewOf(clusterId, answer.items as Parameters<typeof clusterViewOf>[1]);
@@ -148,6 +156,7 @@ export function formatStatus(s: WarehouseStatus): string {
       }),
     ]),
   );
-  if (s.nodes.some((n) => n.serialOverride)) out.push('* the capture with a serial of its own (it is replayed twice)');
+  if (s.nodes.some((n) => n.serialOverride))
+    out.push('* a copy of the capture with a serial of its own (an earlier NUC replays it too)');
   return out.join('\n') + '\n';
 }

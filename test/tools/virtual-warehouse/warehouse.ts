@@ -133,7 +133,11 @@ function applyLoss(state: WarehouseState, node: WarehouseNode, percent: number, 
 }
 
 export interface DownReport {
-  stopped: number[];
+  /** The recorded agents. */
+  agents: number[];
+  /** Processes found still inside the namespaces after the agents had stopped. */
+  leftovers: number[];
+  /** Those of both that needed SIGKILL. */
   killed: number[];
   namespaces: string[];
 }
@@ -146,17 +150,19 @@ export async function down(dir: string, say: (line: string) => void): Promise<Do
   const killed = await stopProcesses(agents, 15_000);
   const namespaces = [...state.nodes.map((n) => n.netns), state.lanNetns];
   // A process left inside a namespace of ours (a k3s child whose agent was killed) is ours too.
-  const leftovers = namespaces.flatMap(pidsIn).map((pid) => ({ pid, record: safeRecord(pid) }));
-  const records = leftovers.map((l) => l.record).filter((r): r is RecordedProcess => r !== undefined);
-  killed.push(...(await stopProcesses(records, 5000)));
+  const leftovers = namespaces
+    .flatMap(pidsIn)
+    .map(safeRecord)
+    .filter((r): r is RecordedProcess => r !== undefined);
+  killed.push(...(await stopProcesses(leftovers, 5000)));
   const existing = new Set(listNetns());
   const deleted = namespaces.filter((ns) => existing.has(ns) && deleteNetns(ns));
   if (existsSync(stateFile(dir))) rmSync(dir, { recursive: true, force: true });
   say(
-    `down: ${agents.length} agents stopped (${killed.length} needed SIGKILL), ` +
-      `${deleted.length} namespaces deleted, ${dir} removed`,
+    `down: ${agents.length} agents stopped, ${leftovers.length} processes left in the namespaces stopped ` +
+      `(${killed.length} of all needed SIGKILL), ${deleted.length} namespaces deleted, ${dir} removed`,
   );
-  return { stopped: agents.map((a) => a.pid), killed, namespaces: deleted };
+  return { agents: agents.map((a) => a.pid), leftovers: leftovers.map((l) => l.pid), killed, namespaces: deleted };
 }
 
 function safeRecord(pid: number): RecordedProcess | undefined {
