@@ -3,7 +3,8 @@
  * form one cluster, and `status` shows three Ready Nodes in Kubernetes with the labels of their
  * captures (and each node's own state); a second `up` is refused; `down` leaves none of its
  * processes (by the PIDs it recorded and what ran inside its namespaces), namespaces or folder.
- * Two NUCs replaying one capture that has a hardware identity get distinct identities.
+ * Two NUCs replaying one capture that has a hardware identity get distinct identities, and `down`
+ * also ends what an agent killed by SIGKILL left behind.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,7 +118,7 @@ test(
 );
 
 test(
-  'two NUCs replaying one capture with a DMI UUID: the second gets its own serial, two Nodes (up --wait)',
+  'two NUCs on one capture with a DMI UUID: two Nodes (up --wait); down ends what a SIGKILLed agent left',
   {
     skip,
     timeout: 150_000,
@@ -141,7 +142,15 @@ test(
     assert.ok('nodes' in s.kubernetes);
     const names = new Set(s.kubernetes.nodes.filter((n) => n.ready).map((n) => n.name));
     assert.equal(names.size, 2, 'two distinct Ready Nodes');
-    assert.equal((await run(twinDir, ['down'])).code, 0);
+
+    // An agent killed by SIGKILL leaves its k3s child behind: down finds it inside the namespace.
+    const state = JSON.parse(readFileSync(path.join(twinDir, 'state.json'), 'utf8')) as WarehouseState;
+    const inside = state.nodes.flatMap((n) => pidsIn(n.netns));
+    process.kill(state.nodes[0]?.agent?.pid as number, 'SIGKILL');
+    const downed = await run(twinDir, ['down']);
+    assert.equal(downed.code, 0, downed.stderr);
+    assert.match(downed.stdout, /down: 2 agents stopped, [1-9]\d* processes left in the namespaces stopped/);
+    for (const pid of inside) assert.ok(!isAlive(pid), `process ${pid} of a namespace has ended`);
     assert.ok(!existsSync(twinDir));
   },
 );
