@@ -12,6 +12,7 @@ import type { ClusterView, NodeView } from '../../../src/api/ops-schemas.js';
 import { textTable as table } from '../../../src/cli/text-table.js';
 import { cliPath } from '../../helpers/paths.js';
 import { nodeIn } from './agents.js';
+import { describeK8sMode } from './k8s-mode.js';
 import { isRunning } from './processes.js';
 import type { K8sMode, WarehouseNode, WarehouseState } from './state.js';
 
@@ -121,7 +122,7 @@ const LABEL_COLUMNS = ['model', 'memory-gib', 'cpu-cores', 'platform'] as const;
 /** The text `status` prints (pure). */
 export function formatStatus(s: WarehouseStatus): string {
   const out: string[] = [];
-  out.push(`Kubernetes: ${s.k8sMode.real ? `real parts (${s.k8sMode.binDir})` : 'the placeholder stand-in'}`);
+  out.push(`Kubernetes: ${describeK8sMode(s.k8sMode)}`);
   if (s.loss)
     out.push(
       `Packet loss: ${s.loss.applied ? `${s.loss.percent}% on every bridge port (netem)` : `none (${s.loss.reason})`}`,

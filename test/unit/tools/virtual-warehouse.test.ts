@@ -148,6 +148,7 @@ test('status: Kubernetes rows with roles and labels, the NUC rows, and why a par
     ],
   };
   const text = formatStatus(s);
+  assert.match(text, /^Kubernetes: the stand-in's placeholder Kubernetes API, because r$/m);
   assert.match(text, /Packet loss: none \(no netem\)/);
   assert.match(text, /through n2\): 2, 1 Ready/);
   assert.match(text, /^nuc-1 +True +control-plane,etcd +NUC11ATKC4 +16 /m);
