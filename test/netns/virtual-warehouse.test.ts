@@ -5,7 +5,7 @@
  * processes (by the PIDs it recorded and what ran inside its namespaces), namespaces or folder.
  * Two NUCs replaying one capture that has a hardware identity get distinct identities, and `down`
  * also ends what an agent killed by SIGKILL left behind. Bounds: 180 s to Ready (the placeholder API
- * takes 35-55 s on the loaded 2-core machine, the real parts about 90 s).
+ * takes 35-55 s on the loaded 2-core machine, the real parts 85-105 s).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
