@@ -41,6 +41,10 @@ export const ERROR_CATALOGUE = {
     'The k3s options cannot be turned into a k3s config drop-in (a fleet k3s flag that is not --key[=value], or one nucmesh sets itself), or the drop-in cannot be written.',
   E_K3S_TOKEN:
     'A k3s join token is not in the full K10<CA hash>::<user>:<password> form, or the token files in the k3s data dir cannot be read.',
+  E_KUBE_API: "The cluster's Kubernetes API did not answer, or refused a request (the status and path are in data).",
+  E_LEAVE_REFUSED:
+    'The node cannot leave its cluster now: the last server, a server whose leaving breaks etcd quorum, ' +
+    'or a drain a PodDisruptionBudget held past its time (the message says which).',
   E_K3S_LABELS: "The node's labels cannot be read or set through the Kubernetes API (k3s not up, or no rights).",
   E_K3S_START:
     'The k3s service could not be started or stopped (systemctl failed, or the executable could not be run).',

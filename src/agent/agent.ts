@@ -12,7 +12,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import { componentLogger, type Logger, type LogRing } from '../log.js';
-import { errorMessage } from '../errors.js';
+import { NucmeshError, errorMessage } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { FleetConfig } from '../config/fleet.js';
 import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
@@ -128,7 +128,14 @@ export function startAgent(
         discovery: () => discovery,
         ...(extras.logRing ? { logRing: extras.logRing } : {}),
         // The cluster side: the admin kubeconfig k3s writes (servers), unless the caller says otherwise.
-        cluster: { kubeconfig: k3sOptionsOf(options).kubeconfig, ...extras.cluster },
+        cluster: {
+          kubeconfig: k3sOptionsOf(options).kubeconfig,
+          async leave() {
+            if (!cluster) throw new NucmeshError('E_LEAVE_REFUSED', 'the node is no cluster member yet');
+            await cluster.leave();
+          },
+          ...extras.cluster,
+        },
       }),
       onInternalError: (err: unknown) => log.error({ err }, 'API: internal error'),
     },
@@ -308,6 +315,7 @@ export function startAgent(
       signal,
       notifier,
       onJoinServer: (j) => (joinServer = j),
+      onInventory: (inv) => (ctx.inventory = inv),
     });
     return d;
   })();

@@ -7,7 +7,7 @@
  * `done()`, so a join whose cluster vanishes before it is up is seen (`revoked`).
  */
 import type { Logger } from '../log.js';
-import type { FleetConfig } from '../config/fleet.js';
+import { serverCount, type FleetConfig } from '../config/fleet.js';
 import type { NodeState } from '../node/node-state.js';
 import { ElectionRunner, ELECTION_REANNOUNCE_MS, type ElectionOutcome } from '../cluster/election-runner.js';
 import { newClusterId } from '../cluster/cluster-record.js';
@@ -52,7 +52,7 @@ export function electionPort(w: ElectionWiring): ElectionPort {
             ...(w.config.expectedNodes !== undefined ? { expectedNodes: w.config.expectedNodes } : {}),
             formingSeconds: w.config.discovery.formingSeconds,
             claimHoldSeconds: w.config.discovery.claimHoldSeconds,
-            servers: w.config.servers,
+            servers: serverCount(w.config),
           },
           now: () => performance.now(),
           peers: () => w.net.peers(),

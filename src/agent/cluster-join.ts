@@ -6,7 +6,7 @@
  * in sight any server gives the agent role, so agents still join when the seed is down.
  */
 import type { Logger } from '../log.js';
-import type { FleetConfig } from '../config/fleet.js';
+import { serverCount, type FleetConfig } from '../config/fleet.js';
 import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
 import { requestJoin, JoinError, type JsonPost } from '../cluster/join-client.js';
 import { createJoinServer, type JoinServer, type JoinTokens } from '../cluster/join-server.js';
@@ -81,6 +81,8 @@ export interface JoinServerWiring {
   tokens(): Promise<JoinTokens>;
   net: ClusterNetwork;
   log: Logger;
+  /** Is the joiner marked by the cluster to become a server (a lost server's replacement)? */
+  promoted?(nodeId: string): Promise<boolean>;
 }
 
 export function clusterJoinServer(w: JoinServerWiring): JoinServer {
@@ -90,19 +92,20 @@ export function clusterJoinServer(w: JoinServerWiring): JoinServer {
     fleetId: fleetId(w.config.key),
     nodeId: w.nodeId,
     dataDir: w.dataDir,
-    servers: w.config.servers,
+    servers: serverCount(w.config),
     clusterId: w.clusterId,
     serverUrl: () => w.serverUrl,
     tokens: w.tokens,
     isServerReady,
     log: w.log,
     registrarNodeId: w.registrarNodeId === 'self' ? w.nodeId : w.registrarNodeId,
+    ...(w.promoted ? { promoted: w.promoted } : {}),
     ...(w.registrarNodeId === 'self'
       ? {}
       : {
           registrar: referringRegistrar({
             registrarNodeId: w.registrarNodeId,
-            servers: w.config.servers,
+            servers: serverCount(w.config),
             clusterId: w.clusterId,
             net: w.net,
             selfIsServer: true,

@@ -37,6 +37,7 @@ export interface OpsParts {
     k3sVersion?(): string | null;
     kubeconfig?: string;
     rejoin?(clusterId?: string): Promise<void>;
+    leave?(): Promise<void>;
   };
   /** Reboot the machine (default: systemctl reboot, only with --apply-host). */
   reboot?(): Promise<void>;
@@ -178,6 +179,10 @@ export function createOps(p: OpsParts): OpsDeps {
       async rejoin(clusterId) {
         if (p.cluster?.rejoin) return p.cluster.rejoin(clusterId);
         throw new NucmeshError('E_UNAVAILABLE', 'rejoin: the cluster side does not run on this node yet');
+      },
+      async leave() {
+        if (p.cluster?.leave) return p.cluster.leave();
+        throw new NucmeshError('E_LEAVE_REFUSED', 'the node is no cluster member (the cluster side does not run)');
       },
     },
   };

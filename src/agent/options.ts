@@ -34,6 +34,8 @@ export interface AgentOptions extends BootOptions {
   fleetPollMs?: number;
   /** How k3s is run; DEFAULT_K3S where not given. */
   k3s?: Partial<K3sAgentOptions>;
+  /** How often the hardware is read again for the Node's labels once a member (default 300 s). */
+  inventoryRefreshSeconds?: number;
   /** Booted from a nucmesh stick (live mode): install onto the internal disk first (with applyHost). */
   live?: LiveMode;
 }

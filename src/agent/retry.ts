@@ -3,26 +3,13 @@
  * with a growing pause, so a fault that clears (a disk that settles, a port that frees up)
  * costs no restart loop and no reboot.
  */
+import { pauseUnlessAborted } from '../node/pause.js';
 
 /** Pauses between attempts: 2, 5, 10, 30 s, then every 60 s. */
 export const RETRY_PAUSES_MS: readonly number[] = [2000, 5000, 10_000, 30_000, 60_000];
 
 export function pauseAfter(attempt: number, pauses: readonly number[] = RETRY_PAUSES_MS): number {
   return pauses[Math.min(attempt - 1, pauses.length - 1)] ?? 60_000;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
 }
 
 export interface RetryOptions {
@@ -41,7 +28,7 @@ export async function retryUntilDone<T>(fn: () => Promise<T>, o: RetryOptions): 
       if (o.signal.aborted) return undefined;
       const pause = pauseAfter(attempt, o.pauses);
       o.onFailure(err, attempt, pause);
-      await sleep(pause, o.signal);
+      await pauseUnlessAborted(pause, o.signal);
     }
   }
   return undefined;

@@ -59,6 +59,11 @@ export interface OpsDeps {
   actions: {
     reboot(): Promise<void>;
     rejoin(clusterId?: string): Promise<void>;
+    /**
+     * Leave the cluster (`nucmesh leave`): rejects with E_LEAVE_REFUSED (why in the message) when it
+     * may not, else resolves once the leaving is under way (the state says how far it got).
+     */
+    leave(): Promise<void>;
   };
 }
 

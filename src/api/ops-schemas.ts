@@ -155,6 +155,7 @@ export const RejoinRequest = obj({
   confirm: Type.Literal('rejoin', { description: "must be the word 'rejoin'" }),
   clusterId: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,64}$' })),
 });
+export const LeaveRequest = obj({ confirm: Type.Literal('leave', { description: "must be the word 'leave'" }) });
 export const ActionResponse = obj({ accepted: Type.Literal(true), action: Str, message: Str });
 
 export const HealthzResponse = obj({ status: Type.Literal('ok') });

@@ -128,9 +128,13 @@ export async function readAll(res: http.IncomingMessage): Promise<string> {
   return text;
 }
 
-/** The JSON answer, or a NucmeshError with the API's own error message. */
-export async function getJson<T>(t: ApiTarget, path: string): Promise<{ status: number; body: T }> {
-  const res = await apiRequest(t, path);
+/** The JSON answer (GET, or `o.method` with `o.body`), or a NucmeshError when the answer is not JSON. */
+export async function getJson<T>(
+  t: ApiTarget,
+  path: string,
+  o: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: T }> {
+  const res = await apiRequest(t, path, o);
   const text = await readAll(res);
   let body: unknown;
   try {

@@ -39,6 +39,14 @@ export const clusterRecordFile = (dataDir: string): string => path.join(dataDir,
 export const rejoinFile = (dataDir: string): string => path.join(dataDir, 'rejoin.json');
 export const seedTokensFile = (dataDir: string): string => path.join(dataDir, 'seed-tokens.json');
 export const joinSecretFile = (dataDir: string): string => path.join(dataDir, 'join-secret.json');
+/** Written by `nucmesh leave`: the node stays out of every cluster until `nucmesh reset --rejoin`. */
+export const leftFile = (dataDir: string): string => path.join(dataDir, 'left.json');
+
+export interface LeftRecord {
+  version: 1;
+  clusterId: string;
+  at: string;
+}
 
 /** A new cluster's ID: the fleet name and 8 random hex digits (a valid CLUSTER_ID, at most 64). */
 export function newClusterId(fleetName: string): string {
@@ -116,4 +124,21 @@ export function removeJoinSecret(dataDir: string): Promise<void> {
 
 export function writeJoinSecret(dataDir: string, s: JoinSecret): Promise<void> {
   return writeJsonFile(joinSecretFile(dataDir), s, 0o600);
+}
+
+export async function readLeft(dataDir: string): Promise<LeftRecord | undefined> {
+  const doc = await readJsonFile<Record<string, unknown>>(leftFile(dataDir));
+  if (doc === undefined) return undefined;
+  const issues: ValidationIssue[] = [];
+  clusterIdIssue(doc['clusterId'], issues);
+  if (typeof doc['at'] !== 'string') issues.push({ path: '/at', message: 'expected a time' });
+  check(leftFile(dataDir), issues);
+  return doc as unknown as LeftRecord;
+}
+
+/** The node left `clusterId`: its cluster files go (a rejoin request too), the mark stays. */
+export async function recordLeft(dataDir: string, clusterId: string, at: Date): Promise<void> {
+  for (const f of [clusterRecordFile(dataDir), joinSecretFile(dataDir), seedTokensFile(dataDir), rejoinFile(dataDir)])
+    await rm(f, { force: true });
+  await writeJsonFile(leftFile(dataDir), { version: 1, clusterId, at: at.toISOString() } satisfies LeftRecord);
 }

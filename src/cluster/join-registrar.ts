@@ -200,3 +200,17 @@ export function createLedgerRegistrar(o: LedgerRegistrarOptions): Registrar & { 
 export function askRegistrar(registrarNodeId: string): Registrar {
   return { assign: () => Promise.resolve({ kind: 'ask', registrarNodeId }) };
 }
+
+/**
+ * The server role for a node the cluster marked to replace a lost server (its Node carries
+ * `nucmesh.io/promote-to-server`, server-keeper.ts), whichever server it asks and whatever role a
+ * ledger gave it before; every other joiner is `inner`'s. A failed look at the cluster falls back to `inner`.
+ */
+export function withPromotions(inner: Registrar, promoted: (nodeId: string) => Promise<boolean>): Registrar {
+  return {
+    async assign(nodeId) {
+      const marked = await promoted(nodeId).catch(() => false);
+      return marked ? { kind: 'server' } : inner.assign(nodeId);
+    },
+  };
+}

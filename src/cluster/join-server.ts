@@ -26,7 +26,13 @@ import {
   type JoinRequest,
 } from '../node/join-wire.js';
 import { SourceRateLimiter, type RateLimitOptions } from '../node/rate-limit.js';
-import { askRegistrar, createLedgerRegistrar, type Assignment, type Registrar } from './join-registrar.js';
+import {
+  askRegistrar,
+  createLedgerRegistrar,
+  withPromotions,
+  type Assignment,
+  type Registrar,
+} from './join-registrar.js';
 
 export interface JoinTokens {
   /** The full server token (`K10<CA hash>::server:…`, k3s `server/token`). */
@@ -61,6 +67,8 @@ export interface JoinServerOptions {
   registrarNodeId: string;
   /** Replaces the registrar chosen by `registrarNodeId` (tests; a cluster-held registrar later). */
   registrar?: Registrar;
+  /** Is this joiner marked by the cluster to become a server (a lost server's replacement)? */
+  promoted?(nodeId: string): Promise<boolean>;
   /** The ledger's release time of a pending server grant (default 10 min, join-registrar.ts). */
   releaseAfterMs?: number;
   /** What joiners told to wait for a server slot are told to wait for (default 10 s). */
@@ -106,7 +114,7 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
   const maxChallenges = o.maxChallenges ?? 256;
   const failures = new SourceRateLimiter(o.failures ?? DEFAULT_JOIN_FAILURES, now);
   const requests = new SourceRateLimiter(o.requests ?? DEFAULT_JOIN_REQUESTS, now);
-  const registrar =
+  const chosen =
     o.registrar ??
     (o.registrarNodeId !== o.nodeId ? askRegistrar(o.registrarNodeId) : undefined) ??
     createLedgerRegistrar({
@@ -119,6 +127,7 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
       ...(o.releaseAfterMs !== undefined ? { releaseAfterMs: o.releaseAfterMs } : {}),
       ...(o.waitMs !== undefined ? { retryAfterMs: o.waitMs } : {}),
     });
+  const registrar = o.promoted ? withPromotions(chosen, o.promoted) : chosen;
   /** Outstanding challenges and when each expires; a Map keeps them oldest first. */
   const challenges = new Map<string, number>();
   const counters = Object.fromEntries(JOIN_OUTCOMES.map((k) => [k, 0])) as JoinCounters;

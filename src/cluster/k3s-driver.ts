@@ -25,6 +25,7 @@ import { writeSecretFile } from '../node/state-file.js';
 import { DROP_IN_NAME, k3sCommandOf, renderDropIn, type DropInParams, type K3sRole } from './k3s-config.js';
 import { readK3sTokens, type K3sTokens } from './k3s-token.js';
 import { KubeChecker } from './k3s-kube-check.js';
+import { pauseUnlessAborted } from '../node/pause.js';
 
 export type K3sMode = 'systemd' | 'child';
 
@@ -223,7 +224,7 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
             log.info({ role, nodeName, waitingFor: last }, 'waiting for k3s to become ready');
             lastLogged = now;
           }
-          await sleep(pollMs, signal);
+          await pauseUnlessAborted(pollMs, signal);
         }
       } finally {
         await checker.close();
@@ -263,18 +264,6 @@ export function createK3sDriver(o: K3sDriverOptions): K3sDriver {
   }
 
   return driver;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** k3s as a child process: restarted with backoff when it exits, its lines logged, stopped by its PID. */

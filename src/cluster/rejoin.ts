@@ -9,6 +9,7 @@ import { writeJsonFile } from '../node/state-file.js';
 import {
   clusterRecordFile,
   joinSecretFile,
+  leftFile,
   readClusterRecord,
   rejoinFile,
   seedTokensFile,
@@ -29,7 +30,7 @@ export async function prepareRejoin(
   const before = await readClusterRecord(dataDir).catch(() => undefined);
   await k3s.stop();
   await k3s.wipe();
-  for (const f of [clusterRecordFile(dataDir), joinSecretFile(dataDir), seedTokensFile(dataDir)])
+  for (const f of [clusterRecordFile(dataDir), joinSecretFile(dataDir), seedTokensFile(dataDir), leftFile(dataDir)])
     await rm(f, { force: true });
   const request: RejoinRequest = { version: 1, clusterId };
   await writeJsonFile(rejoinFile(dataDir), request);

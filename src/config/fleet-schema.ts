@@ -116,13 +116,30 @@ export const InstallConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const ServerCountSchema = Type.Integer({ minimum: 1, maximum: 9 });
+
+export const ServersConfigSchema = Type.Object(
+  {
+    count: Type.Integer({ minimum: 1, maximum: 9, default: 3 }),
+    /** A server whose Node is NotReady this long is replaced by an agent (while etcd keeps quorum). */
+    replaceAfterSeconds: Type.Integer({ minimum: 10, maximum: 604_800, default: 300 }),
+  },
+  { additionalProperties: false },
+);
+
 export const FleetConfigSchema = Type.Object(
   {
     version: Type.Literal(1, { description: 'schema version: 1' }),
     name: DnsLabel,
     key: FleetKeySchema,
-    /** Control-plane (etcd) servers the cluster grows to: odd, for quorum. */
-    servers: Type.Integer({ minimum: 1, maximum: 9, default: 3 }),
+    /**
+     * Control-plane (etcd) servers the cluster grows to (odd, for quorum): a count, or
+     * `{count, replaceAfterSeconds}` (how long a server's Node may stay NotReady before an agent replaces it).
+     */
+    servers: Type.Union([ServerCountSchema, ServersConfigSchema], {
+      default: 3,
+      description: `an odd count of servers (1-9), or {count, replaceAfterSeconds}`,
+    }),
     /** Node IDs ranked first, in this order, in the seed election (then every other node by node ID). */
     preferredServers: Type.Array(NodeIdSchema, { default: [], maxItems: 64, uniqueItems: true }),
     /** Fleet size: with it, nothing seeds before a majority (floor(N/2)+1) of the nodes is visible. */

@@ -41,8 +41,9 @@ function typeboxIssues(doc: unknown): ValidationIssue[] {
 
 function semanticIssues(cfg: FleetConfig): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  if (cfg.servers % 2 === 0)
-    issues.push({ path: '/servers', message: `expected an odd number of servers for etcd quorum, got ${cfg.servers}` });
+  const servers = serverCount(cfg);
+  if (servers % 2 === 0)
+    issues.push({ path: '/servers', message: `expected an odd number of servers for etcd quorum, got ${servers}` });
   if (Buffer.from(cfg.key, 'base64').length !== 32)
     issues.push({ path: '/key', message: 'expected 32 bytes of base64' });
   if (cfg.api.tokens.reader === cfg.api.tokens.admin)
@@ -144,4 +145,17 @@ export async function writeNewFleetConfig(path: string, name: string): Promise<F
     await handle.close();
   }
   return cfg;
+}
+
+/** Default of `servers.replaceAfterSeconds`: five minutes, past a reboot or a kernel update of a NUC. */
+export const DEFAULT_REPLACE_AFTER_SECONDS = 300;
+
+/** The servers the cluster grows to (`servers` or `servers.count`). */
+export function serverCount(cfg: Pick<FleetConfig, 'servers'>): number {
+  return typeof cfg.servers === 'number' ? cfg.servers : cfg.servers.count;
+}
+
+/** How long a server's Node may be NotReady before it is replaced (`servers.replaceAfterSeconds`). */
+export function replaceAfterSeconds(cfg: Pick<FleetConfig, 'servers'>): number {
+  return typeof cfg.servers === 'number' ? DEFAULT_REPLACE_AFTER_SECONDS : cfg.servers.replaceAfterSeconds;
 }

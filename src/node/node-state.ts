@@ -19,6 +19,9 @@ export const NODE_STATES = [
   'server',
   'agent',
   'conflict',
+  'quorum-lost',
+  'leaving',
+  'left',
   'k3s-missing',
   'failed',
 ] as const;
@@ -29,6 +32,7 @@ export const BLOCKED_STATES: readonly NodeStateName[] = [
   'no-fleet-config',
   'bad-fleet-config',
   'k3s-missing',
+  'quorum-lost',
   'install-refused',
   'no-fleet-config',
   'bad-fleet-config',

@@ -3,6 +3,7 @@
  * a k3s token) planted where a careless route could leak them: in the inventory's and the peers'
  * extra fields, in the fleet config the bundle redacts, in log lines. Tests grep every answer for them.
  */
+import { NucmeshError } from '../../src/errors.js';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { buildApp, type ApiDeps, type OpsDeps } from '../../src/api/app.js';
@@ -64,6 +65,8 @@ export interface FixtureOptions {
   cluster?: Awaited<ReturnType<OpsDeps['cluster']>>;
   noTokens?: boolean;
   actions?: string[];
+  /** `leave` is refused with this reason. */
+  refuseLeave?: string;
 }
 
 export function opsFixture(o: FixtureOptions = {}): OpsDeps {
@@ -148,6 +151,10 @@ export function opsFixture(o: FixtureOptions = {}): OpsDeps {
     actions: {
       reboot: async () => void seen.push('reboot'),
       rejoin: async (id) => void seen.push(`rejoin ${id ?? ''}`),
+      leave: async () => {
+        if (o.refuseLeave) throw new NucmeshError('E_LEAVE_REFUSED', o.refuseLeave);
+        seen.push('leave');
+      },
     },
   };
 }

@@ -12,40 +12,24 @@
  *   default the stand-in keeps it in <data-dir>/node-password so several agents can share a machine);
  * - agent/server-ca.crt, agent/client-kubelet.crt|key, agent/kubelet.kubeconfig (server 127.0.0.1:6444);
  * - READY=1 once its Node is registered (k3s' agent notifies after the Node exists).
- * PLACEHOLDER (the next issue: a hollow kubelet): the Node registration and its heartbeat every 10 s.
+ * - with the real parts (K3S_STANDIN_K8S_BINS): the hollow kubelet (kubelet.ts) through the load balancer.
+ * PLACEHOLDER without them: the Node registration and its heartbeat every 10 s.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { kubeconfig, randomSecret, sha256, write } from './files.js';
 import { getOk, request, validateToken, type Joined } from './http.js';
 import { log } from './log.js';
 import { notifyReady } from './notify.js';
 import { DEFAULT_DATA_DIR, type AgentOptions } from './options.js';
+import { kubeletClient, runKubelet } from './kubelet.js';
+import { realBinDir } from './parts.js';
+import { nodeAddress } from './real-server.js';
+import { startLoadBalancer } from './load-balancer.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HEARTBEAT_MS = 10_000;
-
-/** A TCP pass-through from 127.0.0.1:port to the server's host:port (TLS stays end to end). */
-function startLoadBalancer(port: number, serverUrl: string): Promise<void> {
-  const target = new URL(serverUrl);
-  const targetPort = Number(target.port || 443);
-  const host = target.hostname.replace(/^\[|\]$/g, '');
-  const lb = net.createServer((client) => {
-    const upstream = net.connect(targetPort, host);
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close);
-    upstream.on('error', close);
-  });
-  return new Promise((resolve) => {
-    lb.once('error', (e) => log.fatal(`failed to start load balancer on 127.0.0.1:${port}: ${e.message}`));
-    lb.listen(port, '127.0.0.1', () => resolve());
-  });
-}
+const LB_REFRESH_MS = Number(process.env['K3S_STANDIN_LB_REFRESH_MS'] ?? 5000);
 
 function nodePassword(o: AgentOptions): string {
   const file = o.dataDir === DEFAULT_DATA_DIR ? '/etc/rancher/node/password' : path.join(o.dataDir, 'node-password');
@@ -56,7 +40,7 @@ function nodePassword(o: AgentOptions): string {
 }
 
 export async function runAgent(o: AgentOptions): Promise<void> {
-  await startLoadBalancer(o.lbServerPort, o.serverUrl);
+  const lb = await startLoadBalancer(o.lbServerPort, o.serverUrl);
   const supervisor = `https://127.0.0.1:${o.lbServerPort}`;
   log.info(
     `Running load balancer k3s-agent-load-balancer 127.0.0.1:${o.lbServerPort} -> [${new URL(o.serverUrl).host}]`,
@@ -105,6 +89,27 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       false,
     ),
   );
+  const binDir = realBinDir();
+  if (binDir) {
+    const refresh = async () => {
+      const a = await request(`${supervisor}/v1-k3s/apiservers`, { ca: joined.ca, auth, timeoutMs: 3000 });
+      if (a.status === 200) lb.setServers(JSON.parse(a.body.toString('utf8')) as string[]);
+    };
+    setInterval(() => void refresh().catch(() => undefined), LB_REFRESH_MS).unref();
+    await runKubelet({
+      binDir,
+      dataDir: o.dataDir,
+      nodeName: o.nodeName,
+      nodeIp: nodeAddress(o),
+      labels: o.labels,
+      kubeletArgs: o.kubeletArgs,
+      client: kubeletClient(o.dataDir, supervisor),
+    });
+    log.info(`Node ${o.nodeName} registered`);
+    log.info('k3s agent is up and running');
+    notifyReady();
+    return;
+  }
   const reg = {
     name: o.nodeName,
     role: 'agent' as const,

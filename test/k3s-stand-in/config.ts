@@ -190,6 +190,12 @@ export function bool(flags: Flags, name: string): boolean {
 }
 
 /** A list flag, with comma-separated items split as k3s' util.SplitStringSlice does. */
+/** A list flag's items as given (no comma split: component args such as feature-gates=A=true,B=true). */
+export function items(flags: Flags, name: string): string[] {
+  const v = flags.get(name);
+  return Array.isArray(v) ? v.filter((s) => s !== '') : [];
+}
+
 export function list(flags: Flags, name: string): string[] {
   const v = flags.get(name);
   const items = Array.isArray(v) ? v : [];

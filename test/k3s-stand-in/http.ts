@@ -31,8 +31,9 @@ export function request(url: string, o: RequestOptions = {}): Promise<Answer> {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.auth)
       headers['authorization'] = `Basic ${Buffer.from(`${o.auth.user}:${o.auth.password}`).toString('base64')}`;
-    const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
-    if (payload) headers['content-type'] = 'application/json';
+    const payload =
+      o.body === undefined ? undefined : Buffer.isBuffer(o.body) ? o.body : Buffer.from(JSON.stringify(o.body));
+    if (payload) headers['content-type'] ??= 'application/json';
     const req = https.request(
       url,
       {

@@ -9,6 +9,7 @@ import { log } from './log.js';
 import { agentOptions, K3sStartError, serverOptions } from './options.js';
 import { runAgent } from './agent.js';
 import { runServer } from './server.js';
+import { stopChildren } from './parts.js';
 
 export const VERSION = 'v1.31.4+k3s1';
 
@@ -36,7 +37,8 @@ async function main(argv: string[]): Promise<void> {
   for (const sig of ['SIGTERM', 'SIGINT'] as const)
     process.on(sig, () => {
       log.info(`Received ${sig}, shutting down`);
-      process.exit(0);
+      // With the real parts: stop them by PID and wait (parts.ts); without, there is nothing to wait for.
+      void stopChildren().finally(() => process.exit(0));
     });
   try {
     log.info(`Starting k3s ${VERSION} (stand-in)`);

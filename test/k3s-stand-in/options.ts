@@ -17,7 +17,7 @@
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { bool, list, str, type Flags } from './config.js';
+import { bool, items, list, str, type Flags } from './config.js';
 
 export class K3sStartError extends Error {}
 
@@ -31,6 +31,8 @@ export interface CommonOptions {
   labels: Record<string, string>;
   token: string;
   serverUrl: string;
+  /** kubelet-arg items (`key=value`), passed to the hollow kubelet with the real parts. */
+  kubeletArgs: string[];
 }
 
 export interface ServerOptions extends CommonOptions {
@@ -45,6 +47,11 @@ export interface ServerOptions extends CommonOptions {
   kubeconfigMode: number;
   disableAgent: boolean;
   disableEtcd: boolean;
+  kubeApiserverArgs: string[];
+  kubeControllerManagerArgs: string[];
+  etcdArgs: string[];
+  clusterCidr: string;
+  serviceCidr: string;
 }
 
 export interface AgentOptions extends CommonOptions {
@@ -67,6 +74,7 @@ function common(flags: Flags): CommonOptions {
     labels,
     token: str(flags, 'token'),
     serverUrl: str(flags, 'server'),
+    kubeletArgs: items(flags, 'kubelet-arg'),
   };
 }
 
@@ -116,6 +124,11 @@ export function serverOptions(flags: Flags, uid: number): ServerOptions {
     kubeconfigMode: parseInt(mode, 8),
     disableAgent,
     disableEtcd: bool(flags, 'disable-etcd'),
+    kubeApiserverArgs: items(flags, 'kube-apiserver-arg'),
+    kubeControllerManagerArgs: items(flags, 'kube-controller-manager-arg'),
+    etcdArgs: items(flags, 'etcd-arg'),
+    clusterCidr: list(flags, 'cluster-cidr')[0] ?? '10.42.0.0/16',
+    serviceCidr: list(flags, 'service-cidr')[0] ?? '10.43.0.0/16',
   };
 }
 

@@ -66,6 +66,8 @@ export interface IssueOptions {
   /** Serving certificate: DNS names and IP addresses. */
   sans?: string[];
   client?: boolean;
+  /** Both serverAuth and clientAuth (etcd's server-client and peer-server-client certificates). */
+  serverAndClient?: boolean;
 }
 
 export function issue(ca: KeyPair, o: IssueOptions): KeyPair {
@@ -74,7 +76,8 @@ export function issue(ca: KeyPair, o: IssueOptions): KeyPair {
     writeFileSync(path.join(dir, 'ca.key'), ca.key, { mode: 0o600 });
     const subj = `/CN=${o.commonName}${o.organization ? `/O=${o.organization}` : ''}`;
     const ext = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment'];
-    ext.push(`extendedKeyUsage=${o.client ? 'clientAuth' : 'serverAuth'}`);
+    const usage = o.serverAndClient ? 'serverAuth,clientAuth' : o.client ? 'clientAuth' : 'serverAuth';
+    ext.push(`extendedKeyUsage=${usage}`);
     if (o.sans && o.sans.length > 0)
       ext.push(`subjectAltName=${[...new Set(o.sans)].map((s) => (isIP(s) ? `IP:${s}` : `DNS:${s}`)).join(',')}`);
     writeFileSync(path.join(dir, 'ext.cnf'), ext.join('\n') + '\n');

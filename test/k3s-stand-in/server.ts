@@ -14,9 +14,13 @@
  *   learner, retrying every second with "Waiting for other members to finish joining etcd cluster: …"
  *   (pkg/etcd/etcd.go) while another learner is there, and is ready once promoted.
  * - READY=1 (and "k3s is up and running") once the API server and etcd are ready.
- * PLACEHOLDER (the next issue puts real etcd and kube-apiserver here): /readyz, GET /api/v1/nodes[/name]
- * for client certificates of the client CA, and the /v1-standin/ routes through which servers share the
- * store (store.ts) and kubelets register.
+ * With the real parts (K3S_STANDIN_K8S_BINS): the cluster-wide etcd/request-header CAs and service.key in
+ * the bootstrap data too (real-pki.ts), every path but the supervisor's handed to the real kube-apiserver
+ * (apiserver-proxy.ts), /v1-k3s/apiservers for the agents' load balancers, the node password in its
+ * Secret (node-password.ts), etcd, the apiserver and the controller manager (real-server.ts) and the
+ * server's own kubelet (kubelet.ts).
+ * PLACEHOLDER without them: /readyz, GET /api/v1/nodes[/name] for client certificates of the client CA,
+ * and the /v1-standin/ routes through which servers share the store (store.ts) and kubelets register.
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -32,6 +36,13 @@ import { notifyReady } from './notify.js';
 import type { ServerOptions } from './options.js';
 import { issue, makeCa, type KeyPair } from './pki.js';
 import { nodeObject, Store, TOO_MANY_LEARNERS, type NodeRecord } from './store.js';
+import { apiserverProxy } from './apiserver-proxy.js';
+import { kubeletClient, runKubelet } from './kubelet.js';
+import { checkNodePassword } from './node-password.js';
+import { kube } from './kube.js';
+import { realBinDir } from './parts.js';
+import { ensureClusterCas, issueServerCerts, REAL_TLS_FILES } from './real-pki.js';
+import { nodeAddress, runControlPlane } from './real-server.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PROMOTE_MS = env('K3S_STANDIN_PROMOTE_MS', 2000);
@@ -64,12 +75,18 @@ function writePasswd(file: string, p: Passwd): void {
 
 const TLS_FILES = ['server-ca.crt', 'server-ca.key', 'client-ca.crt', 'client-ca.key'] as const;
 
+/** The supervisor's own routes (pkg/server/router.go); with the real parts everything else goes to the apiserver. */
+function supervisorPath(p: string): boolean {
+  return p === '/cacerts' || p === '/ping' || p.startsWith('/v1-k3s/');
+}
+
 export async function runServer(o: ServerOptions): Promise<void> {
   const serverDir = path.join(o.dataDir, 'server');
   const tls = path.join(serverDir, 'tls');
   mkdirSync(tls, { recursive: true, mode: 0o700 });
   mkdirSync(path.join(serverDir, 'cred'), { recursive: true, mode: 0o700 });
   const store = new Store(serverDir);
+  const binDir = realBinDir();
   const passwdFile = path.join(serverDir, 'cred', 'passwd');
   const joining = o.serverUrl !== '';
   let upstream: Joined | undefined;
@@ -93,8 +110,8 @@ export async function runServer(o: ServerOptions): Promise<void> {
         return fail((e as Error).message);
       }
       const files = JSON.parse(body.toString('utf8')) as Record<string, { Content: string }>;
-      for (const f of TLS_FILES)
-        write(path.join(tls, f), Buffer.from(files[f]?.Content ?? '', 'base64').toString('utf8'));
+      for (const f of [...TLS_FILES, ...REAL_TLS_FILES])
+        if (files[f]) write(path.join(tls, f), Buffer.from(files[f].Content, 'base64').toString('utf8'));
       write(passwdFile, Buffer.from(files['passwd']?.Content ?? '', 'base64').toString('utf8'));
       passwd = readPasswd(passwdFile);
     }
@@ -111,6 +128,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
       write(path.join(tls, 'client-ca.crt'), clientCa.cert);
       write(path.join(tls, 'client-ca.key'), clientCa.key);
     }
+    if (binDir) ensureClusterCas(tls);
     if (!passwd) {
       const server = given ?? randomSecret();
       const node = o.agentToken === '' ? server : parseK3sToken(o.agentToken).password;
@@ -151,6 +169,11 @@ export async function runServer(o: ServerOptions): Promise<void> {
   const admin = issue(clientCa, { commonName: 'system:admin', organization: 'system:masters', client: true });
   const local = `https://127.0.0.1:${o.httpsPort}`;
   write(o.kubeconfig, kubeconfig(local, serverCa.cert, admin.cert, admin.key, true), o.kubeconfigMode);
+  const certs = binDir ? issueServerCerts(tls, { serverCa, clientCa, serving, admin, sans }) : undefined;
+  const apiAsAdmin = { base: `https://127.0.0.1:${o.httpsPort + 1}`, ca: serverCa.cert, cert: admin };
+  const proxy = certs
+    ? apiserverProxy({ port: o.httpsPort + 1, ca: serverCa.cert, authProxy: certs.authProxy })
+    : undefined;
 
   let ready = false;
   const forward = async (req: IncomingMessage, body: unknown): Promise<{ status: number; body: string }> => {
@@ -176,6 +199,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     const unauthorized = () => send(401, status(401, 'Unauthorized', 'Unauthorized'));
+    if (proxy && !supervisorPath(p)) return proxy.handle(req, res);
     const body = await readBody(req);
 
     if (p === '/cacerts') return send(200, serverCa.cert, 'text/plain');
@@ -183,9 +207,21 @@ export async function runServer(o: ServerOptions): Promise<void> {
     if (p === '/v1-k3s/server-bootstrap') {
       if (!basicOk || basic?.user !== 'server') return unauthorized();
       const files: Record<string, { Timestamp: string; Content: string }> = {};
-      for (const f of TLS_FILES) files[f] = entry(read(f));
+      for (const f of [...TLS_FILES, ...REAL_TLS_FILES]) if (existsSync(path.join(tls, f))) files[f] = entry(read(f));
       files['passwd'] = entry(readFileSync(passwdFile, 'utf8'));
       return send(200, files);
+    }
+    if (p === '/v1-k3s/apiservers' && certs) {
+      // pkg/server/router.go apiserversHandler: the apiservers of the cluster (the kubernetes Endpoints),
+      // with the supervisor port, for the agents' load balancers.
+      if (!basicOk) return unauthorized();
+      const ep = await kube(apiAsAdmin, 'GET', '/api/v1/namespaces/default/endpoints/kubernetes');
+      const subsets = (ep.body as { subsets?: { addresses?: { ip: string }[] }[] }).subsets ?? [];
+      const ips = subsets.flatMap((x) => x.addresses ?? []).map((a) => a.ip);
+      return send(
+        200,
+        ips.map((ip) => (ip.includes(':') ? `[${ip}]` : ip) + `:${o.httpsPort}`),
+      );
     }
     if (p === '/v1-k3s/config') {
       if (!basicOk) return unauthorized();
@@ -196,7 +232,11 @@ export async function runServer(o: ServerOptions): Promise<void> {
       const name = String(req.headers['k3s-node-name'] ?? '');
       const password = String(req.headers['k3s-node-password'] ?? '');
       const known = store.nodes.get(name);
-      if (name === '' || (known && known.passwordHash !== sha256(password)))
+      const verdict = certs
+        ? await checkNodePassword(apiAsAdmin, name, password).catch(() => 'unavailable' as const)
+        : undefined;
+      if (verdict === 'unavailable') return send(503, 'waiting for the apiserver', 'text/plain');
+      if (name === '' || verdict === 'rejected' || (known && known.passwordHash !== sha256(password)))
         return send(
           403,
           "Node password rejected, duplicate hostname or contents of '/etc/rancher/node/password' may not match server node-passwd entry, try enabling a unique node name with the --with-node-id flag",
@@ -284,6 +324,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
       });
     },
   );
+  if (proxy) server.on('upgrade', proxy.upgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.httpsPort, o.bindAddress, () => resolve());
@@ -295,6 +336,25 @@ export async function runServer(o: ServerOptions): Promise<void> {
   log.info(`Agent node token is available at ${agentTokenFile}`);
   log.info(`Wrote kubeconfig ${o.kubeconfig}`);
 
+  if (binDir && certs) {
+    await runControlPlane({ o, binDir, serverDir, tls, upstream, certs, serverCa, admin });
+    ready = true;
+    log.info('k3s is up and running');
+    notifyReady();
+    if (o.disableAgent) return;
+    writeKubeletFiles(o, local, serverCa, clientCa);
+    await runKubelet({
+      binDir,
+      dataDir: o.dataDir,
+      nodeName: o.nodeName,
+      nodeIp: nodeAddress(o),
+      labels: o.labels,
+      kubeletArgs: o.kubeletArgs,
+      client: kubeletClient(o.dataDir, local),
+    });
+    log.info(`Node ${o.nodeName} registered`);
+    return;
+  }
   const peerUrl = `https://${o.advertiseAddress || o.nodeIps[0] || '127.0.0.1'}:2380`;
   if (upstream) {
     const j = upstream;
@@ -323,23 +383,7 @@ export async function runServer(o: ServerOptions): Promise<void> {
 
   if (!o.disableAgent) {
     // The server's own kubelet: its client certificate and kubelet.kubeconfig (to the local API), its Node.
-    const agentDir = path.join(o.dataDir, 'agent');
-    const kubelet = issue(clientCa, {
-      commonName: `system:node:${o.nodeName}`,
-      organization: 'system:nodes',
-      client: true,
-    });
-    write(path.join(agentDir, 'server-ca.crt'), serverCa.cert);
-    write(path.join(agentDir, 'client-kubelet.crt'), kubelet.cert);
-    write(path.join(agentDir, 'client-kubelet.key'), kubelet.key);
-    const kc = kubeconfig(
-      local,
-      path.join(agentDir, 'server-ca.crt'),
-      path.join(agentDir, 'client-kubelet.crt'),
-      path.join(agentDir, 'client-kubelet.key'),
-      false,
-    );
-    write(path.join(agentDir, 'kubelet.kubeconfig'), kc);
+    const kubelet = writeKubeletFiles(o, local, serverCa, clientCa);
     const reg = {
       name: o.nodeName,
       role: 'server' as const,
@@ -358,6 +402,27 @@ export async function runServer(o: ServerOptions): Promise<void> {
     log.info(`Node ${o.nodeName} registered`);
     setInterval(() => void register(), HEARTBEAT_MS).unref();
   }
+}
+
+/**
+ * The server's own kubelet files (k3s layout): agent/client-kubelet.crt|key signed by the client CA,
+ * agent/server-ca.crt, agent/kubelet.kubeconfig naming them, server https://127.0.0.1:<https-listen-port>
+ * (pkg/cli/server/server.go: a server's agent talks to its own supervisor, no load balancer).
+ */
+function writeKubeletFiles(o: ServerOptions, local: string, serverCa: KeyPair, clientCa: KeyPair): KeyPair {
+  const agentDir = path.join(o.dataDir, 'agent');
+  const kubelet = issue(clientCa, {
+    commonName: `system:node:${o.nodeName}`,
+    organization: 'system:nodes',
+    client: true,
+  });
+  write(path.join(agentDir, 'server-ca.crt'), serverCa.cert);
+  write(path.join(agentDir, 'client-kubelet.crt'), kubelet.cert);
+  write(path.join(agentDir, 'client-kubelet.key'), kubelet.key);
+  const file = (f: string) => path.join(agentDir, f);
+  const kc = kubeconfig(local, file('server-ca.crt'), file('client-kubelet.crt'), file('client-kubelet.key'), false);
+  write(file('kubelet.kubeconfig'), kc);
+  return kubelet;
 }
 
 /** Joins etcd as a learner through the server joined, then waits to be promoted (pkg/etcd/etcd.go join). */

@@ -1,6 +1,7 @@
 /**
  * The stand-in's datastore: the Node objects and the etcd member list, the two things of a cluster's
- * state nucmesh reads. PLACEHOLDER for real etcd + kube-apiserver (the next issue): kept in memory and in
+ * state nucmesh reads. PLACEHOLDER mode only (without K3S_STANDIN_K8S_BINS; with it, real etcd and
+ * kube-apiserver hold them, real-server.ts): kept in memory and in
  * `<data-dir>/server/db/stand-in.json` (under server/db, so wiping server/db resets it, as it does etcd).
  *
  * Sharing among servers: the first server (no --server) owns the truth; a server that joined forwards

@@ -35,6 +35,9 @@ Options:
   --interface NAME      Network interface to use; repeat for several
                         (default: every physical interface)
   --api-port N          Port of the local API (default: the fleet config's api.port)
+  --inventory-refresh-seconds N
+                        Once a member, read the hardware again this often and
+                        refresh the Node's nucmesh.io/* labels (default 300)
   --apply-host          This is the node itself (the image's nucmesh.service): set
                         the hostname from the node identity and draw the console
                         banner on NUCMESH_BANNER_TTYS (default /dev/tty1,/dev/ttyS0).
@@ -54,6 +57,7 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
       'hardware-from': { type: 'string' },
       interface: { type: 'string', multiple: true },
       'api-port': { type: 'string' },
+      'inventory-refresh-seconds': { type: 'string' },
       'apply-host': { type: 'boolean' },
       ...K3S_FLAGS,
     },
@@ -68,6 +72,8 @@ export function agentOptionsFrom(argv: string[]): AgentOptions | 'help' {
   if (values['fleet'] !== undefined) opts.fleetFile = values['fleet'] as string;
   if (values['hardware-from'] !== undefined) opts.hardwareFrom = values['hardware-from'] as string;
   if (apiPort !== undefined) opts.apiPort = apiPort;
+  const refresh = intOption('agent', 'inventory-refresh-seconds', values['inventory-refresh-seconds'], 1, 86_400);
+  if (refresh !== undefined) opts.inventoryRefreshSeconds = refresh;
   const k3s = k3sFlagsOf('agent', values);
   if (k3s) opts.k3s = k3s;
   if (values['apply-host'] === true) {

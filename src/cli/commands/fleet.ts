@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { loadFleetConfig, writeNewFleetConfig } from '../../config/fleet.js';
+import { loadFleetConfig, serverCount, writeNewFleetConfig } from '../../config/fleet.js';
 import { fleetId } from '../../node/fleet-crypto.js';
 import { parseOptions, write, type Command } from '../command.js';
 
@@ -61,7 +61,7 @@ export const fleetCommand: Command = {
       write(io.stderr, `warning: ${file} is readable by other users; it holds secrets: chmod 600 ${file}`);
     write(
       io.stdout,
-      `${file}: valid (fleet '${loaded.config.name}', fleet ID ${fleetId(loaded.config.key)}, ${loaded.config.servers} servers)`,
+      `${file}: valid (fleet '${loaded.config.name}', fleet ID ${fleetId(loaded.config.key)}, ${serverCount(loaded.config)} servers)`,
     );
     return 0;
   },

@@ -6,6 +6,7 @@ import { detectCommand } from './detect.js';
 import { captureCommand } from './capture.js';
 import { peersCommand } from './peers.js';
 import { resetCommand } from './reset.js';
+import { leaveCommand } from './leave.js';
 import { statusCommand } from './status.js';
 import { logsCommand } from './logs.js';
 import { bundleCommand } from './bundle.js';
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   captureCommand,
   peersCommand,
   resetCommand,
+  leaveCommand,
   statusCommand,
   logsCommand,
   bundleCommand,

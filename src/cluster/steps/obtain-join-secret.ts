@@ -56,7 +56,8 @@ export const obtainJoinSecretStep = defineStep<ClusterContext>()({
         if (answer.kind === 'ask') {
           first = answer.nodeId;
           notes.push(`${peer.nodeId}: roles are given by ${answer.nodeId}`);
-          pause = 0;
+          // Straight on to the registrar when it is in sight; else the usual pause (no busy loop).
+          if (servers.some((s) => s.nodeId === answer.nodeId)) pause = 0;
         } else if (answer.kind === 'wait') {
           notes.push(`${peer.nodeId}: another server is joining; asking again in ${Math.ceil(answer.ms / 1000)} s`);
           pause = answer.ms;

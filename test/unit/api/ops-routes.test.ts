@@ -35,6 +35,7 @@ const ROUTES: RouteCase[] = [
   { level: 'admin', request: { method: 'GET', url: '/v1/support-bundle' } },
   { level: 'admin', request: { method: 'POST', url: '/v1/actions/reboot', payload: { confirm: 'reboot' } } },
   { level: 'admin', request: { method: 'POST', url: '/v1/actions/rejoin', payload: { confirm: 'rejoin' } } },
+  { level: 'admin', request: { method: 'POST', url: '/v1/actions/leave', payload: { confirm: 'leave' } } },
 ];
 
 const TOKENS = {
@@ -177,6 +178,30 @@ test('actions need the word in confirm, and run only after the answer', async ()
   assert.deepEqual(actions, ['reboot', 'rejoin c2']);
 });
 
+test('leave: 202 once under way; 409 saying why when refused; the word is required', async () => {
+  const actions: string[] = [];
+  const { app } = opsApp({ actions });
+  const leave = (payload: unknown) =>
+    app.inject({ method: 'POST', url: '/v1/actions/leave', headers: asAdmin, payload: payload as object });
+  assert.equal((await leave({ confirm: 'yes' })).statusCode, 400);
+  const ok = await leave({ confirm: 'leave' });
+  assert.equal(ok.statusCode, 202);
+  assert.deepEqual(actions, ['leave']);
+  const refused = opsApp({ refuseLeave: 'this is the last server of the cluster' });
+  const r = await refused.app.inject({
+    method: 'POST',
+    url: '/v1/actions/leave',
+    headers: asAdmin,
+    payload: { confirm: 'leave' },
+  });
+  assert.equal(r.statusCode, 409);
+  assert.deepEqual(r.json(), {
+    statusCode: 409,
+    code: 'E_LEAVE_REFUSED',
+    message: 'this is the last server of the cluster',
+  });
+});
+
 test('without a fleet config no token is good (401 saying why)', async () => {
   const { app } = opsApp({ noTokens: true });
   const r = await app.inject({ url: '/v1/node', headers: asAdmin });
@@ -234,6 +259,7 @@ test('GET /openapi.json lists every route with its schemas; /docs is served from
     '/v1/support-bundle',
     '/v1/actions/reboot',
     '/v1/actions/rejoin',
+    '/v1/actions/leave',
     '/healthz',
     '/readyz',
     '/v1/heartbeat',

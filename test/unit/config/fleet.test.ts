@@ -9,6 +9,8 @@ import {
   newFleetConfig,
   parseFleetConfig,
   renderFleetConfig,
+  replaceAfterSeconds,
+  serverCount,
   writeNewFleetConfig,
 } from '../../../src/config/fleet.js';
 import { ValidationError } from '../../../src/errors.js';
@@ -55,6 +57,21 @@ test('a minimal config gets defaults and is frozen', () => {
   assert.throws(() => {
     (cfg as { servers: number }).servers = 5;
   }, TypeError);
+});
+
+test('servers: a count, or {count, replaceAfterSeconds} with defaults; an even or unknown one names /servers', () => {
+  const plain = parseFleetConfig(withChange((d) => (d['servers'] = 5)));
+  assert.deepEqual([serverCount(plain), replaceAfterSeconds(plain)], [5, 300]);
+  const object = parseFleetConfig(withChange((d) => (d['servers'] = { count: 3, replaceAfterSeconds: 45 })));
+  assert.deepEqual([serverCount(object), replaceAfterSeconds(object)], [3, 45]);
+  const partial = parseFleetConfig(withChange((d) => (d['servers'] = { count: 1 })));
+  assert.deepEqual([serverCount(partial), replaceAfterSeconds(partial)], [1, 300]);
+  for (const bad of [{ count: 4 }, { cnt: 3 }, { count: 3, replaceAfterSeconds: 1 }, 'three'])
+    assert.deepEqual(
+      issuesOf(() => parseFleetConfig(withChange((d) => (d['servers'] = bad)))).map((i) => i.path),
+      ['/servers'],
+      JSON.stringify(bad),
+    );
 });
 
 test('every error names the path of the bad field', () => {
