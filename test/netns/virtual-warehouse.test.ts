@@ -119,7 +119,7 @@ test(
 );
 
 test(
-  'two NUCs on one capture with a DMI UUID: two Nodes (up --wait); down ends what a SIGKILLed agent left',
+  'two NUCs on one capture with a DMI UUID: two Nodes (up --placeholder --wait); down ends what a SIGKILLed agent left',
   {
     skip,
     timeout: 220_000,
@@ -127,10 +127,14 @@ test(
   async () => {
     const upped = await run(
       twinDir,
-      ['up', '2', '--hardware', path.join(ownFixturesDir, 'hardware'), '--wait', '180'],
+      ['up', '2', '--placeholder', '--hardware', path.join(ownFixturesDir, 'hardware'), '--wait', '180'],
       200_000,
     );
     assert.equal(upped.code, 0, upped.stderr + upped.stdout);
+    assert.match(
+      upped.stdout,
+      /^Kubernetes: the stand-in's placeholder Kubernetes API, because up was given --placeholder$/m,
+    );
     assert.match(upped.stdout, /GET \/api\/v1\/nodes through n\d\): 2, 2 Ready/);
     const s = JSON.parse((await run(twinDir, ['status', '--json'])).stdout) as WarehouseStatus;
     assert.deepEqual(

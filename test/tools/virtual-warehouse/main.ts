@@ -11,7 +11,7 @@ import { collectStatus, formatStatus, type WarehouseStatus } from './status.js';
 import { DEFAULT_DIR, readState } from './state.js';
 import { MAX_NODES, down, up } from './warehouse.js';
 
-export const HELP = `Usage: scripts/virtual-warehouse.sh up N [--loss PCT] [--wait S] [--hardware DIR] [--dir D]
+export const HELP = `Usage: scripts/virtual-warehouse.sh up N [--loss PCT] [--wait S] [--hardware DIR] [--placeholder] [--dir D]
        scripts/virtual-warehouse.sh status [--json] [--dir D]
        scripts/virtual-warehouse.sh down [--dir D]
 
@@ -42,6 +42,8 @@ Options:
                  without sch_netem is reported and the warehouse runs without loss.
   --wait S       up: wait up to S seconds until Kubernetes lists N Ready nodes (exit 1 if not).
   --hardware DIR up: the captures (default ${hardwareFixturesDir}).
+  --placeholder  up: the stand-in's placeholder API even when the real parts are built (a NUC
+                 then takes ~0.25 GB of memory instead of ~0.75 GB for a server on the real parts).
   --dir D        The state folder (default ${DEFAULT_DIR}): fleet.yaml (its tokens
                  reach each node's API), nodes/<n>/agent.log, data and k3s files. Namespace
                  names carry a prefix derived from it (nmwhXXXX-), so nothing else is touched.
@@ -91,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
       loss: { type: 'string' },
       wait: { type: 'string' },
       hardware: { type: 'string' },
+      placeholder: { type: 'boolean' },
       dir: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -103,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!['up', 'status', 'down'].includes(command))
     throw new UsageError(`unknown command '${command}': up, status or down`);
-  const upOnly = (['loss', 'wait', 'hardware'] as const).filter((o) => values[o] !== undefined);
+  const upOnly = (['loss', 'wait', 'hardware', 'placeholder'] as const).filter((o) => values[o] !== undefined);
   if (command !== 'up' && upOnly.length > 0) throw new UsageError(`--${upOnly[0]} is an option of up`);
   if (command !== 'status' && values.json) throw new UsageError('--json is an option of status');
   if (rest.length > (command === 'up' ? 1 : 0)) throw new UsageError(`too many arguments: ${rest.join(' ')}`);
@@ -119,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
       count: n,
       hardwareDir: path.resolve(values.hardware ?? hardwareFixturesDir),
       ...(lossPercent !== undefined ? { lossPercent } : {}),
+      placeholder: values.placeholder === true,
       say,
     });
     say(`Kubernetes: ${describeK8sMode(state.k8s)}`);

@@ -19,7 +19,15 @@ import {
 import { k8sEnv, k8sMode } from './k8s-mode.js';
 import { addHost, addLan, addLoss, deleteNetns, listNetns, pidsIn } from './network.js';
 import { recordProcess, stopProcesses, type RecordedProcess } from './processes.js';
-import { prefixFor, readState, stateFile, writeState, type WarehouseNode, type WarehouseState } from './state.js';
+import {
+  prefixFor,
+  readState,
+  stateFile,
+  writeState,
+  type K8sMode,
+  type WarehouseNode,
+  type WarehouseState,
+} from './state.js';
 
 export const SUBNET = '10.88.0';
 export const MAX_NODES = 200;
@@ -29,6 +37,8 @@ export interface UpOptions {
   count: number;
   hardwareDir: string;
   lossPercent?: number;
+  /** The stand-in's placeholder API even when the real parts are built. */
+  placeholder?: boolean;
   say: (line: string) => void;
 }
 
@@ -53,7 +63,7 @@ export async function up(o: UpOptions): Promise<WarehouseState> {
   const refusal = upRefusal(o.dir, listNetns());
   if (refusal) throw new Error(refusal);
   const captures = listCaptures(o.hardwareDir);
-  const mode = k8sMode();
+  const mode: K8sMode = o.placeholder ? { real: false, reason: 'up was given --placeholder' } : k8sMode();
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const prefix = prefixFor(o.dir);
   const fleetFile = path.join(o.dir, 'fleet.yaml');

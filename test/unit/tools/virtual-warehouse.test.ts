@@ -201,6 +201,7 @@ test('the command line: --help, and usage errors (exit 2) before anything is mad
     [['up'], /up needs the number of NUCs/],
     [['up', '3', '--loss', '150'], /--loss must be a number from 0 to 100/],
     [['status', '--loss', '3'], /--loss is an option of up/],
+    [['down', '--placeholder'], /--placeholder is an option of up/],
     [['down', '--json'], /--json is an option of status/],
     [['sideways'], /unknown command 'sideways'/],
     [['up', '--frob'], /Unknown option '--frob'/],
