@@ -162,7 +162,7 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
       log,
       labels: freshLabels,
       labelRefreshMs: refreshS * 1000,
-      ...(keeper ? { keep: (api, members) => keeper.keep(api, members) } : {}),
+      ...(keeper ? { keep: (api, members, view) => keeper.keep(api, members, view) } : {}),
       onPromote: (by) => void promote(by, clusterId),
     });
   }

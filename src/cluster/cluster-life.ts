@@ -38,6 +38,14 @@ export const QUORUM_RECOVERY =
 export interface KnownServers {
   version: 1;
   servers: { name: string; nodeId?: string }[];
+  /** The most servers the API ever listed: whether the cluster was whole once (server-keeper.ts). */
+  mostServers?: number;
+}
+
+/** What the keeper is told besides the members. */
+export interface KeeperView {
+  /** The most servers the cluster ever had (from this server's reads, kept across restarts). */
+  mostServers: number;
 }
 
 export const knownServersFile = (dataDir: string): string => path.join(dataDir, 'cluster-members.json');
@@ -59,7 +67,7 @@ export interface ClusterLifeOptions {
   /** Agents: a server (node ID `by`) chose this node to become a server. */
   onPromote?(by: string): void;
   /** Servers: one round of the replacement keeper with the members just read. */
-  keep?(api: KubeApi, members: readonly ClusterMember[]): Promise<void>;
+  keep?(api: KubeApi, members: readonly ClusterMember[], view: KeeperView): Promise<void>;
   intervalMs?: number;
   quorumLostAfterMs?: number;
   labelRefreshMs?: number;
@@ -110,12 +118,16 @@ export function startClusterLife(o: ClusterLifeOptions): ClusterLife {
   let lastLabels = 0;
   let lastError = '';
   let known: KnownServers['servers'] = [];
+  let mostServers = 0;
   let stopped = false;
   let running: Promise<void> | undefined;
   let promoted = false;
   const loaded = readJsonFile<KnownServers>(knownServersFile(o.dataDir)).then(
-    (k) => (known = k?.servers ?? []),
-    () => [],
+    (k) => {
+      known = k?.servers ?? [];
+      mostServers = k?.mostServers ?? known.length;
+    },
+    () => undefined,
   );
 
   async function round(): Promise<void> {
@@ -149,7 +161,7 @@ export function startClusterLife(o: ClusterLifeOptions): ClusterLife {
       o.onPromote(me.promotedBy);
       return;
     }
-    if (o.role === 'server' && o.keep) await o.keep(api, members);
+    if (o.role === 'server' && o.keep) await o.keep(api, members, { mostServers });
   }
 
   // The member state's k3s port, given back with the state once quorum is back.
@@ -178,9 +190,15 @@ export function startClusterLife(o: ClusterLifeOptions): ClusterLife {
       .filter((x) => x.server && !x.deleting)
       .map((x) => ({ name: x.name, ...(x.nodeId ? { nodeId: x.nodeId } : {}) }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    if (JSON.stringify(servers) === JSON.stringify(known)) return;
+    const most = Math.max(mostServers, servers.length);
+    if (JSON.stringify(servers) === JSON.stringify(known) && most === mostServers) return;
     known = servers;
-    await writeJsonFile(knownServersFile(o.dataDir), { version: 1, servers } satisfies KnownServers);
+    mostServers = most;
+    await writeJsonFile(knownServersFile(o.dataDir), {
+      version: 1,
+      servers,
+      mostServers,
+    } satisfies KnownServers);
   }
 
   async function refreshLabels(api: KubeApi, list: { items?: KubeNode[] } | undefined): Promise<void> {

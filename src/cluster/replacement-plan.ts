@@ -1,7 +1,8 @@
 /**
  * What keeping the cluster whole asks for now (pure): a server whose Node has been NotReady longer
  * than `servers.replaceAfterSeconds` is replaced by the best ranked Ready agent while etcd has
- * quorum, and a cluster with fewer servers than the fleet wants (one left) gets one. One server at
+ * quorum, and a cluster that was whole once and now has fewer servers than the fleet wants (one
+ * left) gets one; while it forms, the seed's join ledger hands out the server slots. One server at
  * a time (etcd takes one learner at a time); nothing while a promotion is under way; nothing
  * without quorum (that takes a person: `k3s server --cluster-reset`). A dead server's Node is
  * deleted only together with a promotion, so a server that is merely off keeps its etcd member
@@ -32,6 +33,8 @@ export function planReplacement(
   members: readonly ClusterMember[],
   policy: ReplacementPolicy,
   now: number,
+  /** The most servers the cluster ever had: below `policy.servers` it is still forming. */
+  mostServers = policy.servers,
 ): ReplacementPlan {
   const quorum = quorumOf(members);
   if (!quorum.hasQuorum)
@@ -42,7 +45,7 @@ export function planReplacement(
   const dead = servers
     .filter((m) => !m.ready && now - m.readySince >= policy.replaceAfterMs)
     .sort((a, b) => a.readySince - b.readySince)[0];
-  const missing = policy.servers - servers.length;
+  const missing = mostServers >= policy.servers ? policy.servers - servers.length : 0;
   if (!dead && missing <= 0) {
     const notReady = servers.filter((m) => !m.ready);
     return notReady.length === 0

@@ -15,6 +15,7 @@ import type { KubeApi } from './kube-api.js';
 import { membersOf, NODE_ID_LABEL, PROMOTE_ANNOTATION, type ClusterMember, type KubeNode } from './members.js';
 import { planReplacement, type ReplacementPolicy } from './replacement-plan.js';
 import { acquireReplacementLease, type ReplacementRecord } from './replacement-lease.js';
+import type { KeeperView } from './cluster-life.js';
 import { pauseUnlessAborted } from '../node/pause.js';
 
 export const DEFAULT_REPLACE_AFTER_S = 300;
@@ -36,7 +37,7 @@ export interface ServerKeeperOptions {
 
 export interface ServerKeeper {
   /** One round with the members just read; returns at once while a replacement runs. */
-  keep(api: KubeApi, members: readonly ClusterMember[]): Promise<void>;
+  keep(api: KubeApi, members: readonly ClusterMember[], view?: KeeperView): Promise<void>;
   /** The replacement under way (tests, shutdown). */
   readonly running: Promise<void> | undefined;
 }
@@ -56,13 +57,13 @@ export function createServerKeeper(o: ServerKeeperOptions): ServerKeeper {
   let running: Promise<void> | undefined;
   let lastReason = '';
 
-  async function replace(api: KubeApi): Promise<void> {
+  async function replace(api: KubeApi, mostServers: number): Promise<void> {
     const lease = await acquireReplacementLease(api, o.nodeName, LEASE_DURATION_S, now);
     if (!lease) return;
     let record: ReplacementRecord | undefined;
     try {
       const fresh = membersOf(await api.get<{ items?: KubeNode[] }>('/api/v1/nodes'));
-      const plan = planReplacement(fresh, o.policy, now());
+      const plan = planReplacement(fresh, o.policy, now(), mostServers);
       if (plan.kind !== 'replace') return;
       const { dead, promote } = plan;
       const at = new Date(now()).toISOString();
@@ -109,20 +110,21 @@ export function createServerKeeper(o: ServerKeeperOptions): ServerKeeper {
     get running() {
       return running;
     },
-    async keep(api, members) {
+    async keep(api, members, view) {
+      const mostServers = view?.mostServers ?? o.policy.servers;
       // A leaving agent drained its Node and may not delete it itself (leave.ts): we do.
       for (const m of members.filter((x) => x.drained && !x.server && !x.deleting)) {
         o.log.info({ node: m.name }, `${m.name} left the cluster (drained): deleting its Node`);
         await api.send('DELETE', nodePath(m.name));
       }
       if (running) return;
-      const plan = planReplacement(members, o.policy, now());
+      const plan = planReplacement(members, o.policy, now(), mostServers);
       if (plan.kind === 'none') {
         if (plan.reason !== lastReason) o.log.debug({ reason: plan.reason }, 'server keeper: nothing to do');
         lastReason = plan.reason;
         return;
       }
-      running = replace(api)
+      running = replace(api, mostServers)
         .catch((e: unknown) => o.log.warn({ err: errorMessage(e) }, 'server replacement failed; trying again later'))
         .finally(() => (running = undefined));
     },

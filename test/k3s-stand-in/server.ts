@@ -95,7 +95,15 @@ export async function runServer(o: ServerOptions): Promise<void> {
     log.fatal(`starting kubernetes: preparing server: failed to bootstrap cluster data: ${m}`);
 
   if (o.clusterInit && joining) log.info('cluster-init is ignored: --server is set, this server joins');
-  if (joining) {
+  // With real etcd, a server whose etcd data exists starts from it without asking --server (pkg/cluster
+  // bootstrap.go shouldBootstrap: the etcd data dir means already initialized), so it restarts even when
+  // the server it once joined is gone.
+  const initialized =
+    binDir !== undefined &&
+    existsSync(path.join(serverDir, 'db', 'etcd', 'member')) &&
+    existsSync(path.join(tls, 'server-ca.crt'));
+  if (joining && initialized) log.info('Managed etcd cluster bootstrap already complete and initialized');
+  else if (joining) {
     try {
       upstream = await validateToken(o.serverUrl, o.token, 'server');
     } catch (e) {

@@ -77,6 +77,10 @@ describe('the cluster life of seven NUCs on the real parts', { timeout: 1_200_00
       return undefined;
     }
   };
+  const formationOf = (h: Host): string | undefined => {
+    const f = path.join(dataDir(h), 'cluster.json');
+    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as { formation: string }).formation : undefined;
+  };
   const nameOf = (h: Host): string =>
     (JSON.parse(readFileSync(path.join(dataDir(h), 'identity.json'), 'utf8')) as { hostname: string }).hostname;
   const hostOf = (name: string): Host => HOSTS.find((h) => nameOf(h) === name) as Host;
@@ -263,8 +267,8 @@ describe('the cluster life of seven NUCs on the real parts', { timeout: 1_200_00
     killed.add(h);
     assert.ok(!(await voting()).some((m) => m.name?.startsWith(nameOf(h))), 'its etcd member is removed');
     await waitFor(
-      'three voting members again',
-      async () => ((await voting().catch(() => [])).length === 3 ? true : undefined),
+      'three voting members again, the promotion recorded',
+      async () => ((await voting().catch(() => [])).length === 3 && (await history()).length === 1 ? true : undefined),
       240_000,
       2000,
     );
@@ -275,7 +279,7 @@ describe('the cluster life of seven NUCs on the real parts', { timeout: 1_200_00
   });
 
   it('every process of the seed killed: an agent is promoted within the bound, once', async (t) => {
-    const seed = HOSTS.find((x) => readFileSync(path.join(dataDir(x), 'cluster.json'), 'utf8').includes('"seed"'));
+    const seed = HOSTS.find((x) => formationOf(x) === 'seed');
     assert.ok(seed && live().includes(seed), 'the seed is a live server');
     const seedName = nameOf(seed);
     const t0 = Date.now();
@@ -288,7 +292,8 @@ describe('the cluster life of seven NUCs on the real parts', { timeout: 1_200_00
         const n = await nodes().catch(() => undefined);
         if (!n || n.some((x) => x.metadata.name === seedName)) return undefined;
         const v = await voting().catch(() => []);
-        return v.length === 3 && n.filter((x) => isServer(x) && ready(x)).length === 3 ? true : undefined;
+        if (v.length !== 3 || n.filter((x) => isServer(x) && ready(x)).length !== 3) return undefined;
+        return (await history()).some((e) => e.dead === seedName && e.outcome === 'server') || undefined;
       },
       boundMs,
       2000,

@@ -2,11 +2,11 @@
  * The k3s stand-in on the real Kubernetes parts (K3S_STANDIN_K8S_BINS): three servers (a seed and two
  * that join) and one agent, each in its own network namespace, run the stand-in directly. Real etcd
  * takes the joiners one at a time (a learner that cannot reach the leader's peer port is not promoted,
- * and the next joiner waits with k3s' message); the API lists 4 Ready Nodes with their node-labels, the
- * servers with k3s' role labels; a kubelet's kubeconfig is system:node:NAME and may patch its own Node
- * only, and a second agent of that name with another node password is refused; a server killed by
- * SIGKILL takes its parts along and the agent's load balancer moves to another server; deleting the dead
- * server's Node removes its etcd member; SIGTERM stops every part. Skipped, saying
+ * and the next joiner waits with k3s' message); the API (watches too) lists 4 Ready Nodes with their
+ * node-labels, the servers with k3s' role labels; a kubelet's kubeconfig is system:node:NAME and may
+ * patch its own Node only, and a second agent of that name with another node password is refused; a
+ * server killed by SIGKILL takes its parts along and the agent's load balancer moves to another server;
+ * deleting the dead server's Node removes its etcd member; SIGTERM stops every part. Skipped, saying
  * why, without root or the built parts.
  */
 import { after, before, describe, it as nodeIt, type TestContext } from 'node:test';
@@ -225,6 +225,10 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
     });
     assert.deepEqual(nodes.map((n) => n.metadata.name).sort(), ['a1', 's1', 's2', 's3']);
     for (const n of nodes) assert.equal(n.metadata.labels?.[LABEL], 'yes', n.metadata.name);
+    // A watch streams through the supervisor's hand-over: one ADDED event per Node, then the server ends it.
+    const watch = await admin('GET', '/api/v1/nodes?watch=true&timeoutSeconds=2');
+    assert.equal(watch.status, 200);
+    assert.equal(String(watch.body).match(/"type":"ADDED"/g)?.length, 4, String(watch.body).slice(0, 300));
     const agent = nodes.find((n) => n.metadata.name === 'a1');
     assert.ok(
       ROLE_LABELS.every((l) => agent?.metadata.labels?.[l] === undefined),
@@ -314,11 +318,17 @@ describe('the k3s stand-in on real parts, 3 servers and an agent in namespaces',
     assert.deepEqual((await members()).map((x) => x.name?.split('-')[0]).sort(), ['s2', 's3']);
   });
 
-  it('SIGTERM stops every part of a server', async () => {
+  it('SIGTERM stops every part of a server; restarted, it comes back from its etcd data alone', async () => {
     const parts = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubelet'].map((p) => pidOf('s2', p));
     const s2 = procs.get('s2');
     s2?.child.kill('SIGTERM');
     await s2?.exited;
     for (const pid of parts) assert.equal(alive(pid), false, `part ${pid} is gone`);
+    // The server it joined (s1) is gone: the restart must not need it.
+    const token = readFileSync(path.join(dir('s2'), 'data/server/token'), 'utf8').trim();
+    start('s2', 'server', ['--server', seedUrl, '--token', token]);
+    await upAndRunning('s2', 'k3s is up and running');
+    assert.match(log('s2'), /Managed etcd cluster bootstrap already complete and initialized/);
+    assert.equal((await members()).filter((x) => !x.isLearner).length, 2);
   });
 });

@@ -108,8 +108,10 @@ test('nothing before replaceAfter, without quorum, during a promotion, or withou
   assert.match(reason(planReplacement(whole, policy, NOW)), /all 3 servers Ready/);
 });
 
-test('a cluster short of servers (one left) gets one, with nothing deleted', () => {
-  const plan = planReplacement([server('s1'), server('s2'), member('a')], policy, NOW);
+test('a cluster short of servers (one left) gets one, with nothing deleted; one still forming does not', () => {
+  const forming = planReplacement([server('s1'), server('s2'), member('a')], policy, NOW, 2);
+  assert.match(reason(forming), /all 2 servers Ready/, 'the join ledger fills the slots while it forms');
+  const plan = planReplacement([server('s1'), server('s2'), member('a')], policy, NOW, 3);
   assert.equal(plan.kind, 'replace');
   assert.equal(plan.kind === 'replace' && plan.dead, undefined);
   assert.equal(plan.kind === 'replace' && plan.promote.name, 'a');
