@@ -6,8 +6,13 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (the folder with package.json). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** Third-party hardware captures, read in place from ../shared/fixtures (never copied into the repo). */
-export const sharedFixturesDir = path.resolve(repoRoot, '../shared/fixtures');
+/**
+ * Third-party hardware captures, read in place from ../shared/fixtures (never copied into the repo);
+ * $NUCMESH_SHARED_FIXTURES names another place (a worktree that is not beside shared/).
+ */
+export const sharedFixturesDir = path.resolve(
+  process.env['NUCMESH_SHARED_FIXTURES'] ?? path.join(repoRoot, '../shared/fixtures'),
+);
 export const hardwareFixturesDir = path.join(sharedFixturesDir, 'hardware');
 
 /** Skip reason when the shared fixtures are absent, or false when they are there. */

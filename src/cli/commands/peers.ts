@@ -5,6 +5,7 @@ import { DEFAULT_FLEET_PATHS } from '../../agent/options.js';
 import { browseOnce, type PeerListing } from '../../discovery/browse-once.js';
 import type { FleetView } from '../../discovery/evaluate.js';
 import { intOption, parseOptions, write, type Command } from '../command.js';
+import { textTable } from '../text-table.js';
 
 const help = `Usage: nucmesh peers [--fleet FILE] [--timeout S] [--json] [--interface NAME]...
 
@@ -40,15 +41,7 @@ function table(peers: PeerListing[]): string {
       p.verified ? 'valid' : p.problem?.includes('signature does not verify') ? 'INVALID' : 'unverified',
     ]);
   }
-  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(rows);
 }
 
 export const peersCommand: Command = {
