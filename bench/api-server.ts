@@ -48,3 +48,5 @@ if (kind === 'bare') {
   console.log(JSON.stringify({ port: agent.apiPort() }));
 }
 setInterval(() => {}, 1 << 30);
+// Exit normally when told to stop, so `node --cpu-prof` and `--heap-prof` write their profiles.
+process.once('SIGTERM', () => process.exit(0));

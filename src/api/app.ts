@@ -9,8 +9,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { apiError, apiErrorOf } from './api-error.js';
 import { auth } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { docsRoutes } from './routes/docs.js';
 import { hardwareRoutes } from './routes/hardware.js';
 import { healthRoutes } from './routes/health.js';
 import { logsRoutes } from './routes/logs.js';
@@ -27,6 +29,22 @@ export type { ApiDeps, ApiTokens, OpsDeps, PeerEndpoints, LogStream, BundleFile 
 export interface AppOptions {
   /** OpenAPI document and Swagger UI (default on; the benchmark's bare twin goes without). */
   docs?: boolean;
+  /** How long /v1/node's serialized answer may be served again while the state is the same (ms, default 1000). */
+  cacheMs?: number;
+}
+
+/**
+ * Counts a request in `nucmesh_api_requests_total`. The counter's child for each (route, method,
+ * status) is looked up once: prom-client hashes a label object on every `inc` otherwise.
+ */
+function requestCounter(m: NodeMetrics): (route: string, method: string, status: number) => void {
+  const children = new Map<string, { inc(): void }>();
+  return (route, method, status) => {
+    const key = `${method} ${status} ${route}`;
+    let child = children.get(key);
+    if (!child) children.set(key, (child = m.apiRequests.labels({ route, method, status: String(status) })));
+    child.inc();
+  };
 }
 
 export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstance {
@@ -40,28 +58,27 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
     requestTimeout: 15_000,
   });
 
+  // Callback hooks, not async ones: they run on every request, and a promise per request costs.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_req, reply) => {
-    if (closing) return reply.code(503).header('connection', 'close').send(STOPPING);
+  app.addHook('onRequest', (_req, reply, done) => {
+    if (closing) void reply.code(503).header('connection', 'close').send(STOPPING);
+    else done();
   });
   const m = deps.metrics;
   if (m) {
-    app.addHook('onResponse', async (req, reply) => {
-      const route = req.routeOptions.url ?? 'unmatched';
-      m.apiRequests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    const count = requestCounter(m);
+    app.addHook('onResponse', (req, reply, done) => {
+      count(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode);
+      done();
     });
   }
 
   void app.register(auth, { tokens: () => deps.tokens?.(), ...(m ? { metrics: m } : {}) });
-  // Loaded only when wanted: swagger and its UI are most of the API's start-up time.
-  if (options.docs !== false)
-    void app.register(
-      import('./routes/docs.js').then((m) => ({ default: m.docsRoutes })),
-      { version: deps.version },
-    );
+  // Swagger and its UI are loaded on the first request for them (docs.ts).
+  if (options.docs !== false) void app.register(docsRoutes, { version: deps.version });
   const routes = [
     healthRoutes,
     peerRoutes,
@@ -74,7 +91,8 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
     supportBundleRoutes,
     actionRoutes,
   ];
-  for (const r of routes) void app.register(r, { deps });
+  for (const r of routes)
+    void app.register(r, { deps, ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}) });
   void app.register(statusPageRoutes);
   void app.register(joinRoutes, {
     join: () => deps.join?.(),
