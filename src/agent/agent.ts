@@ -307,6 +307,7 @@ export function startAgent(
       log,
       signal,
       notifier,
+      metrics,
       onJoinServer: (j) => (joinServer = j),
     });
     return d;

@@ -6,6 +6,7 @@
  * in sight any server gives the agent role, so agents still join when the seed is down.
  */
 import type { Logger } from '../log.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import type { FleetConfig } from '../config/fleet.js';
 import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
 import { requestJoin, JoinError, type JsonPost } from '../cluster/join-client.js';
@@ -81,6 +82,8 @@ export interface JoinServerWiring {
   tokens(): Promise<JoinTokens>;
   net: ClusterNetwork;
   log: Logger;
+  /** Where the join outcomes are counted (GET /metrics). */
+  metrics?: NodeMetrics;
 }
 
 export function clusterJoinServer(w: JoinServerWiring): JoinServer {
@@ -96,6 +99,7 @@ export function clusterJoinServer(w: JoinServerWiring): JoinServer {
     tokens: w.tokens,
     isServerReady,
     log: w.log,
+    ...(w.metrics ? { metrics: w.metrics } : {}),
     registrarNodeId: w.registrarNodeId === 'self' ? w.nodeId : w.registrarNodeId,
     ...(w.registrarNodeId === 'self'
       ? {}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { Logger } from '../log.js';
 import type { FleetConfig } from '../config/fleet.js';
 import type { NodeState } from '../node/node-state.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import type { DiscoveryService } from '../discovery/service.js';
 import { selectInterfaces } from '../discovery/interfaces.js';
 import type { Inventory } from '../firstboot/hardware/types.js';
@@ -39,6 +40,8 @@ export interface ClusterPartOptions {
   notifier: Notifier | undefined;
   /** Given the join server once this node is a server of its cluster. */
   onJoinServer(server: JoinServer): void;
+  /** The registry the join server counts its outcomes in. */
+  metrics?: NodeMetrics;
 }
 
 export interface ClusterPart {
@@ -109,6 +112,7 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
           tokens: () => driver.tokens(),
           net,
           log,
+          ...(o.metrics ? { metrics: o.metrics } : {}),
         }),
       );
     },
