@@ -27,6 +27,7 @@ import { electionPort } from './cluster-election.js';
 import { clusterJoinServer, joinPort } from './cluster-join.js';
 import { k3sPort } from './cluster-k3s.js';
 import { runCluster } from './cluster-run.js';
+import { prepareRejoin, type RejoinOutcome } from '../cluster/rejoin.js';
 
 export interface ClusterPartOptions {
   options: AgentOptions;
@@ -45,7 +46,16 @@ export interface ClusterPartOptions {
 }
 
 export interface ClusterPart {
+  /** The role this node has or is taking in its cluster (a seed is a server); null before it is decided. */
+  role(): 'server' | 'agent' | null;
+  /** Stops the cluster steps under way (and waits for them), the conflict watch and the election. */
   stop(): Promise<void>;
+  /**
+   * After stop(): what `nucmesh reset --rejoin` does (src/cluster/rejoin.ts): k3s stopped and its
+   * state wiped, the cluster and its tokens forgotten, and the cluster to join (if given) left as
+   * a request for the next cluster part's `decide`.
+   */
+  forget(clusterId: string | undefined): Promise<RejoinOutcome>;
 }
 
 /** The IPv4 address of the first interface discovery uses: k3s' node-ip (no default route to pick one by). */
@@ -56,6 +66,9 @@ export function nodeAddress(o: Pick<ClusterPartOptions, 'options' | 'config'>): 
 
 export function startClusterPart(o: ClusterPartOptions): ClusterPart {
   const { options, config, identity, log } = o;
+  // Its own signal besides the agent's: a rejoin stops this part while the agent runs on.
+  const own = new AbortController();
+  const signal = AbortSignal.any([o.signal, own.signal]);
   const k3s = k3sOptionsOf(options);
   const driver = createK3sDriver({
     mode: k3s.mode,
@@ -96,7 +109,7 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
     }),
     k3s: k3sPort(driver, config),
     node,
-    signal: o.signal,
+    signal,
     onReady(role, clusterId) {
       o.notifier?.ready(`${role} of cluster ${clusterId}`);
       if (role === 'agent' || !ctx.record) return;
@@ -118,11 +131,19 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
     },
   };
   const run = runCluster(ctx, net.onChange, log, o.state);
+  const port = ctx.k3s;
   return {
+    role() {
+      const role = ctx.role ?? ctx.secret?.role ?? (ctx.record?.formation === 'seed' ? 'seed' : undefined);
+      return role === 'seed' ? 'server' : (role ?? null);
+    },
     async stop() {
+      own.abort();
       run.stop();
       ctx.election.done();
+      await run.member.catch(() => false);
       await driver.close();
     },
+    forget: (clusterId) => prepareRejoin(options.dataDir, clusterId, port),
   };
 }

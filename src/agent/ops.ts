@@ -1,9 +1,9 @@
 /**
  * The ops routes' data (api/deps.ts OpsDeps) from the agent's parts as they are today: the boot
  * context (inventory, identity), the node state, the persisted boot progress, discovery's peer
- * table, the kubeconfig, the logs. What the cluster side adds later (role, k3s version, rejoin)
- * comes in through `cluster` hooks; until then role is derived from the state and rejoin is
- * refused with a reason.
+ * table, the kubeconfig, the logs. What the cluster side knows (role, k3s version, rejoin) comes
+ * in through `cluster` hooks (agent.ts); without them role is derived from the state, the k3s
+ * version is null and rejoin is refused with a reason.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
