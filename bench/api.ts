@@ -4,7 +4,12 @@
  * Fastify route answering a constant on the same TLS listener (server.ts) in a process of its
  * own; and the agent's RSS during the run (sampled from /proc every 200 ms).
  *
- *   npm run bench:api -- [--seconds S] [--connections C]     (defaults 10 s, 10 connections)
+ *   npm run bench:api -- [--seconds S] [--connections C] [--node-options "FLAGS"]
+ *
+ * Defaults: 10 s, 10 connections, and both servers run with the V8 flags the image gives the
+ * agent (NODE_OPTIONS in image/overlay/etc/default/nucmesh), so the figures are what ships.
+ * `GET /metrics` is measured twice: as curl asks (plain text) and as Prometheus asks
+ * (`Accept-Encoding: gzip`).
  *
  * Goals (issue 12): ≥ 80 % of the bare route's throughput, p99 ≤ 5 ms, RSS under 70 MB.
  * The load average is printed: other work on the machine skews the figures.
@@ -19,13 +24,22 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { newFleetConfig, renderFleetConfig } from '../src/config/fleet.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string' }, connections: { type: 'string' }, 'node-options': { type: 'string' } },
+});
 const seconds = Number(values.seconds ?? 10);
 const connections = Number(values.connections ?? 10);
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** NODE_OPTIONS of the image's /etc/default/nucmesh (the agent's environment file). */
+function imageNodeOptions(): string {
+  const file = path.join(here, '../../image/overlay/etc/default/nucmesh');
+  return /^NODE_OPTIONS=(.*)$/m.exec(readFileSync(file, 'utf8'))?.[1]?.trim() ?? '';
+}
+const nodeOptions = (values['node-options'] ?? imageNodeOptions()).split(/\s+/).filter(Boolean);
+
 function start(kind: 'agent' | 'bare', dir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...process.execArgv, path.join(here, 'api-server.js'), kind, dir], {
+  const child = spawn(process.execPath, [...nodeOptions, path.join(here, 'api-server.js'), kind, dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -44,12 +58,12 @@ function rssKb(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
-async function load(port: number, urlPath: string, token?: string): Promise<autocannon.Result> {
+function load(port: number, urlPath: string, headers: Record<string, string>, duration = seconds) {
   return autocannon({
     url: `https://127.0.0.1:${port}${urlPath}`,
     connections,
-    duration: seconds,
-    headers: token ? { authorization: `Bearer ${token}` } : {},
+    duration,
+    headers,
     // The node certificate is self-signed; what is measured here is the server, not the pin check.
     tlsOptions: { rejectUnauthorized: false },
   } as autocannon.Options);
@@ -66,19 +80,15 @@ const idleRss = rssKb(agent.child.pid as number);
 const rows: Record<string, string | number>[] = [];
 try {
   // Warm up each (JIT, TLS session caches), then measure.
-  for (const [name, port, p, token] of [
-    ['bare constant', bare.port, '/const', undefined],
-    ['GET /v1/node', agent.port, '/v1/node', config.api.tokens.reader],
-    ['GET /metrics', agent.port, '/metrics', config.api.tokens.reader],
+  const reader = { authorization: `Bearer ${config.api.tokens.reader}` };
+  for (const [name, port, p, headers] of [
+    ['bare constant', bare.port, '/const', {}],
+    ['GET /v1/node', agent.port, '/v1/node', reader],
+    ['GET /metrics', agent.port, '/metrics', reader],
+    ['GET /metrics (gzip)', agent.port, '/metrics', { ...reader, 'accept-encoding': 'gzip' }],
   ] as const) {
-    await autocannon({
-      url: `https://127.0.0.1:${port}${p}`,
-      connections,
-      duration: 2,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      tlsOptions: { rejectUnauthorized: false },
-    } as autocannon.Options);
-    const r = await load(port, p, token);
+    await load(port, p, headers, 2);
+    const r = await load(port, p, headers);
     rows.push({
       route: name,
       'req/s': Math.round(r.requests.average),
@@ -99,7 +109,7 @@ for (const r of rows) r['vs bare'] = `${Math.round((Number(r['req/s']) / base) *
 console.table(rows);
 console.log(`agent RSS: ${Math.round(idleRss / 1024)} MB idle, ${Math.round(maxRss / 1024)} MB at most during the run`);
 console.log(
-  `${connections} connections, ${seconds} s per route, node ${process.version}, load average ${os
+  `${connections} connections, ${seconds} s per route, node ${process.version} ${nodeOptions.join(' ')}, load average ${os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
