@@ -9,7 +9,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { apiError, apiErrorOf } from './api-error.js';
 import { auth } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import type { NodeMetrics } from '../node/metrics.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { docsRoutes } from './routes/docs.js';
@@ -31,20 +30,6 @@ export interface AppOptions {
   docs?: boolean;
   /** How long /v1/node's serialized answer may be served again while the state is the same (ms, default 1000). */
   cacheMs?: number;
-}
-
-/**
- * Counts a request in `nucmesh_api_requests_total`. The counter's child for each (route, method,
- * status) is looked up once: prom-client hashes a label object on every `inc` otherwise.
- */
-function requestCounter(m: NodeMetrics): (route: string, method: string, status: number) => void {
-  const children = new Map<string, { inc(): void }>();
-  return (route, method, status) => {
-    const key = `${method} ${status} ${route}`;
-    let child = children.get(key);
-    if (!child) children.set(key, (child = m.apiRequests.labels({ route, method, status: String(status) })));
-    child.inc();
-  };
 }
 
 export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstance {
@@ -69,9 +54,8 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
   });
   const m = deps.metrics;
   if (m) {
-    const count = requestCounter(m);
     app.addHook('onResponse', (req, reply, done) => {
-      count(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode);
+      m.countApiRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode);
       done();
     });
   }
