@@ -5,7 +5,7 @@
  * has one shape (api-error.ts), never a stack trace. Requests are counted in the metrics
  * registry by route pattern and status.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type onResponseHookHandler } from 'fastify';
 import { apiError, apiErrorOf } from './api-error.js';
 import { auth } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -52,13 +52,18 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
     if (closing) void reply.code(503).header('connection', 'close').send(STOPPING);
     else done();
   });
+  // Each route counts its own requests (its pattern known when it is added); unmatched ones are
+  // counted by the not-found handler.
   const m = deps.metrics;
-  if (m) {
-    app.addHook('onResponse', (req, reply, done) => {
-      m.countApiRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode);
-      done();
+  if (m)
+    app.addHook('onRoute', (route) => {
+      const { url } = route;
+      const count: onResponseHookHandler = (req, reply, done) => {
+        m.countApiRequest(url, req.method, reply.statusCode);
+        done();
+      };
+      route.onResponse = [...[route.onResponse ?? []].flat(), count];
     });
-  }
 
   void app.register(auth, { tokens: () => deps.tokens?.(), ...(m ? { metrics: m } : {}) });
   // Swagger and its UI are loaded on the first request for them (docs.ts).
@@ -84,6 +89,7 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
   });
 
   app.setNotFoundHandler(async (req, reply) => {
+    m?.countApiRequest('unmatched', req.method, 404);
     const path = (req.url.split('?')[0] ?? '').slice(0, 200);
     return reply.code(404).send(apiError(404, 'E_NOT_FOUND', `no route ${req.method} ${path}`));
   });

@@ -1,5 +1,5 @@
 /**
- * Bearer-token auth for the API, as a Fastify plugin (one onRequest hook for every route).
+ * Bearer-token auth for the API, as a Fastify plugin (an onRequest hook on every route that needs a token).
  * Each route says what it needs in its config: `auth: 'none'` (health, readiness, the status
  * page's shell, and the peer routes that carry their own proof), `'reader'` (the default: a
  * route that says nothing is protected) or `'admin'`. A token is compared in constant time
@@ -14,7 +14,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { NodeMetrics } from '../node/metrics.js';
 import { apiError } from './api-error.js';
 import type { ApiTokens } from './deps.js';
@@ -107,10 +107,7 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, o) => {
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="nucmesh"');
     return reply.code(status).send(apiError(status, code, message));
   };
-  const authorize = (req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
-    const need: AuthLevel = req.routeOptions.config.auth ?? 'reader';
-    // No route: the 404 answer says only that, so it needs no token either.
-    if (need === 'none' || req.is404) return undefined;
+  const authorize = (need: AuthLevel, req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
     const tokens = o.tokens();
     const header = req.headers.authorization;
     const known = verified.get(req.raw.socket);
@@ -143,9 +140,16 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, o) => {
       return refuse(reply, 403, 'forbidden', 'this route needs the admin token');
     return undefined;
   };
-  // A callback hook, not an async one: it runs on every request, and a promise per request costs.
-  app.addHook('onRequest', (req, reply, done) => {
-    if (authorize(req, reply) === undefined) done();
+  // Each route's level is known when it is added: the check becomes a hook of that route (a
+  // callback, not an async function: it runs on every request). A request for no route gets a
+  // 404 that says only that, so it needs no token either.
+  app.addHook('onRoute', (route) => {
+    const need: AuthLevel = route.config?.auth ?? 'reader';
+    if (need === 'none') return;
+    const check: onRequestHookHandler = (req, reply, done) => {
+      if (authorize(need, req, reply) === undefined) done();
+    };
+    route.onRequest = [...[route.onRequest ?? []].flat(), check];
   });
 };
 

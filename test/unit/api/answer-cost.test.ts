@@ -115,3 +115,16 @@ test('GET /metrics with Accept-Encoding gzip: the same text, gzipped; Accept-Enc
   ] as const)
     assert.equal(acceptsGzip(header), gzip, String(header));
 });
+
+test('requests are counted by route pattern and status, refused and unmatched ones too', async () => {
+  const { app, metrics } = opsApp();
+  await app.inject({ url: '/v1/node', headers: asReader });
+  await app.inject({ url: '/v1/node', headers: asReader });
+  await app.inject({ url: '/v1/node' });
+  await app.inject({ url: '/v1/nothing/here' });
+  const text = await metrics.text(0);
+  assert.match(text, /nucmesh_api_requests_total\{route="\/v1\/node",method="GET",status="200"\} 2\n/);
+  assert.match(text, /nucmesh_api_requests_total\{route="\/v1\/node",method="GET",status="401"\} 1\n/);
+  assert.match(text, /nucmesh_api_requests_total\{route="unmatched",method="GET",status="404"\} 1\n/);
+  assert.doesNotMatch(text, /nothing\/here/, 'a URL that matches no route is never a label');
+});
