@@ -42,7 +42,11 @@ if (kind === 'bare') {
     reboot: async () => {},
   };
   const agent = startAgent(options, createLogger({ level: 'warn', format: 'json' }), host);
-  while (agent.state.current.state !== 'forming') await new Promise((r) => setTimeout(r, 50));
+  // Discovery runs once the boot steps are done and the fleet config is loaded; the cluster part
+  // then stops at k3s-missing (no k3s here), which is all the API's routes need.
+  if (!(await agent.discovering)) throw new Error('the agent did not start discovery');
   console.log(JSON.stringify({ port: agent.apiPort() }));
 }
 setInterval(() => {}, 1 << 30);
+// Exit normally when told to stop, so `node --cpu-prof` and `--heap-prof` write their profiles.
+process.once('SIGTERM', () => process.exit(0));

@@ -41,6 +41,7 @@ import { createApiService } from './api-service.js';
 import { createEspWatch, liveAgentHost, type AgentHost } from './esp-watch.js';
 import { systemdNotifier, statusLine } from './systemd-notify.js';
 import { startClusterPart, type ClusterPart } from './cluster-part.js';
+import { k3sVersionReader } from './k3s-version.js';
 import type { JoinServer } from '../cluster/join-server.js';
 import { runInstallerMode, type InstallerView } from './installer-mode.js';
 import { runTool } from '../installer/run-tool.js';
@@ -82,6 +83,7 @@ export function startAgent(
   let peers: PeerEndpoints | undefined;
   let cluster: ClusterPart | undefined;
   let joinServer: JoinServer | undefined;
+  let startCluster: (() => ClusterPart) | undefined;
   let stopping = false;
   const notifier = systemdNotifier(process.env, log);
   if (notifier) state.on('change', (s) => notifier.status(statusLine(s)));
@@ -109,6 +111,26 @@ export function startAgent(
     ));
   const installerView: InstallerView = {};
 
+  // ---- POST /v1/actions/rejoin: what `nucmesh reset --rejoin` does, with the agent running on
+  let rejoining: Promise<void> | undefined;
+  const rejoin = (clusterId: string | undefined): Promise<void> =>
+    (rejoining ??= (async () => {
+      const part = cluster;
+      if (!part || !startCluster || stopping)
+        throw new NucmeshError(
+          'E_UNAVAILABLE',
+          'rejoin: the cluster steps do not run yet (no fleet config or discovery)',
+        );
+      cluster = undefined;
+      joinServer = undefined;
+      await part.stop();
+      const { left } = await part.forget(clusterId);
+      const to = clusterId !== undefined ? `cluster ${clusterId}` : 'the cluster in sight (or a new one)';
+      log.warn({ left, clusterId }, `rejoin: k3s state wiped${left ? ` (was in cluster ${left})` : ''}; joining ${to}`);
+      state.set({ state: 'forming', clusterId: '', detail: `rejoining: joining ${to}` });
+      if (!stopping) cluster = startCluster();
+    })().finally(() => (rejoining = undefined)));
+
   // ---- the API: up from the start (health route), on the fleet config's address once known
   const api = createApiService({
     deps: {
@@ -130,6 +152,9 @@ export function startAgent(
         // The cluster side: the admin kubeconfig k3s writes (servers), unless the caller says otherwise.
         cluster: {
           kubeconfig: k3sOptionsOf(options).kubeconfig,
+          role: () => cluster?.role() ?? null,
+          k3sVersion: k3sVersionReader(k3sOptionsOf(options).bin),
+          rejoin: (clusterId) => rejoin(clusterId),
           async leave() {
             if (!cluster) throw new NucmeshError('E_LEAVE_REFUSED', 'the node is no cluster member yet');
             await cluster.leave();
@@ -304,19 +329,22 @@ export function startAgent(
     peers = peerEndpoints(d, fleetKeyBytes(cfg));
     // Booted and visible: the cluster steps take it from here (election, join, k3s).
     state.set({ state: 'forming' });
-    cluster = startClusterPart({
-      options,
-      config: cfg,
-      identity,
-      inventory: ctx.inventory,
-      discovery: d,
-      state,
-      log,
-      signal,
-      notifier,
-      onJoinServer: (j) => (joinServer = j),
-      onInventory: (inv) => (ctx.inventory = inv),
-    });
+    startCluster = () =>
+      startClusterPart({
+        options,
+        config: cfg,
+        identity,
+        inventory: ctx.inventory,
+        discovery: d,
+        state,
+        log,
+        signal,
+        notifier,
+        metrics,
+        onJoinServer: (j) => (joinServer = j),
+        onInventory: (inv) => (ctx.inventory = inv),
+      });
+    cluster = startCluster();
     return d;
   })();
   discovering.catch((err: unknown) => log.error({ err }, 'agent: unexpected failure'));
@@ -331,6 +359,7 @@ export function startAgent(
       abort.abort();
       watch?.stop();
       await discovering.catch(() => undefined);
+      await rejoining?.catch(() => undefined);
       const [d, p, c] = [discovery, persistence, cluster];
       const stops: [string, (() => Promise<void>) | undefined][] = [
         ['cluster', c && (() => c.stop())],

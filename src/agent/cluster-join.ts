@@ -6,6 +6,7 @@
  * in sight any server gives the agent role, so agents still join when the seed is down.
  */
 import type { Logger } from '../log.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import { serverCount, type FleetConfig } from '../config/fleet.js';
 import { fleetId, fleetKeyBytes } from '../node/fleet-crypto.js';
 import { requestJoin, JoinError, type JsonPost } from '../cluster/join-client.js';
@@ -83,6 +84,8 @@ export interface JoinServerWiring {
   log: Logger;
   /** Is the joiner marked by the cluster to become a server (a lost server's replacement)? */
   promoted?(nodeId: string): Promise<boolean>;
+  /** Where the join outcomes are counted (GET /metrics). */
+  metrics?: NodeMetrics;
 }
 
 export function clusterJoinServer(w: JoinServerWiring): JoinServer {
@@ -98,6 +101,7 @@ export function clusterJoinServer(w: JoinServerWiring): JoinServer {
     tokens: w.tokens,
     isServerReady,
     log: w.log,
+    ...(w.metrics ? { metrics: w.metrics } : {}),
     registrarNodeId: w.registrarNodeId === 'self' ? w.nodeId : w.registrarNodeId,
     ...(w.promoted ? { promoted: w.promoted } : {}),
     ...(w.registrarNodeId === 'self'

@@ -31,7 +31,8 @@ import { NODE_ID_LABEL, type ClusterMember } from '../cluster/members.js';
 import { startClusterLife, type ClusterLife } from '../cluster/cluster-life.js';
 import { createServerKeeper, markedForPromotion } from '../cluster/server-keeper.js';
 import { checkLeave, leaveCluster } from '../cluster/leave.js';
-import { prepareRejoin } from '../cluster/rejoin.js';
+import { prepareRejoin, type RejoinOutcome } from '../cluster/rejoin.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import { readLeft, recordLeft } from '../cluster/cluster-record.js';
 import type { ClusterRole } from '../cluster/ports.js';
 import { k3sOptionsOf, type AgentOptions } from './options.js';
@@ -56,9 +57,13 @@ export interface ClusterPartOptions {
   onJoinServer(server: JoinServer | undefined): void;
   /** Told the inventory read again for the labels (the API shows the same). */
   onInventory?(inventory: Inventory): void;
+  /** The registry the join server counts its outcomes in. */
+  metrics?: NodeMetrics;
 }
 
 export interface ClusterPart {
+  /** The role this node has or is taking in its cluster (a seed is a server); null before it is decided. */
+  role(): 'server' | 'agent' | null;
   /** The cluster's members as this node last read them from the Kubernetes API. */
   members(): readonly ClusterMember[] | undefined;
   /**
@@ -66,7 +71,14 @@ export interface ClusterPart {
    * message), else `done` settles once drained, deleted and wiped (state `left`).
    */
   leave(): Promise<{ done: Promise<void> }>;
+  /** Stops the cluster steps under way (and waits for them), the cluster life, the conflict watch, the election. */
   stop(): Promise<void>;
+  /**
+   * After stop(): what `nucmesh reset --rejoin` does (src/cluster/rejoin.ts): k3s stopped and its
+   * state wiped, the cluster and its tokens forgotten, and the cluster to join (if given) left as
+   * a request for the next cluster part's `decide`.
+   */
+  forget(clusterId: string | undefined): Promise<RejoinOutcome>;
 }
 
 /** The IPv4 address of the first interface discovery uses: k3s' node-ip (no default route to pick one by). */
@@ -79,6 +91,9 @@ const DEFAULT_INVENTORY_REFRESH_S = 300;
 
 export function startClusterPart(o: ClusterPartOptions): ClusterPart {
   const { options, config, identity, log } = o;
+  // Its own signal besides the agent's: a rejoin stops this part while the agent runs on.
+  const own = new AbortController();
+  const signal = AbortSignal.any([o.signal, own.signal]);
   const k3s = k3sOptionsOf(options);
   const driver = createK3sDriver({
     mode: k3s.mode,
@@ -120,9 +135,6 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
   let ctx: ClusterContext;
   let stopped = false;
   let leaving = false;
-  const keeperAbort = new AbortController();
-  const onStop = (): void => keeperAbort.abort();
-  o.signal.addEventListener('abort', onStop, { once: true });
 
   const apiFor = (role: ClusterRole) => kubeApiFromFile(driver.kubeconfigFor(role));
   const refreshS = options.inventoryRefreshSeconds ?? DEFAULT_INVENTORY_REFRESH_S;
@@ -147,7 +159,7 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
               rank: compareRank(config.preferredServers),
             },
             log,
-            signal: keeperAbort.signal,
+            signal,
           });
     life = startClusterLife({
       role: role === 'agent' ? 'agent' : 'server',
@@ -198,7 +210,7 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
       join,
       k3s: port,
       node,
-      signal: o.signal,
+      signal,
       onReady(role, clusterId) {
         o.notifier?.ready(`${role} of cluster ${clusterId}`);
         startLife(role, clusterId);
@@ -217,6 +229,7 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
             net,
             log,
             promoted: async (nodeId) => (await markedForPromotion(await admin(), nodeId)) !== undefined,
+            ...(o.metrics ? { metrics: o.metrics } : {}),
           }),
         );
       },
@@ -241,6 +254,10 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
   })();
 
   return {
+    role() {
+      const role = ctx?.role ?? ctx?.secret?.role ?? (ctx?.record?.formation === 'seed' ? 'seed' : undefined);
+      return role === 'seed' ? 'server' : (role ?? null);
+    },
     members: () => life?.members(),
     async leave() {
       const role = ctx?.role;
@@ -295,12 +312,13 @@ export function startClusterPart(o: ClusterPartOptions): ClusterPart {
     },
     async stop() {
       stopped = true;
-      keeperAbort.abort();
-      o.signal.removeEventListener('abort', onStop);
+      own.abort();
       await life?.stop();
       run?.stop();
       election.done();
+      await run?.member.catch(() => false);
       await driver.close();
     },
+    forget: (clusterId) => prepareRejoin(options.dataDir, clusterId, port),
   };
 }

@@ -1,9 +1,9 @@
 /**
  * The ops routes' data (api/deps.ts OpsDeps) from the agent's parts as they are today: the boot
  * context (inventory, identity), the node state, the persisted boot progress, discovery's peer
- * table, the kubeconfig, the logs. What the cluster side adds later (role, k3s version, rejoin)
- * comes in through `cluster` hooks; until then role is derived from the state and rejoin is
- * refused with a reason.
+ * table, the kubeconfig, the logs. What the cluster side knows (role, k3s version, rejoin) comes
+ * in through `cluster` hooks (agent.ts); without them role is derived from the state, the k3s
+ * version is null and rejoin is refused with a reason.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +21,8 @@ import { readProgress } from '../node/steps.js';
 import { captureTo, detectInventory } from '../firstboot/hardware/index.js';
 import { bannerAddresses } from '../firstboot/console/addresses.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { DEFAULT_KUBECONFIG, readClusterView } from './cluster-view.js';
+import { DEFAULT_KUBECONFIG } from './cluster-view.js';
+import { clusterViewReader } from './cluster-view-worker.js';
 import { createLogSource } from './logs-source.js';
 import { commandFile, copiedDir, jsonFile, logFile, readYamlIfThere, redactedYamlFile } from './support-files.js';
 
@@ -58,6 +59,7 @@ export function createOps(p: OpsParts): OpsDeps {
   let osPretty: string | null = null;
   void osName().then((n) => (osPretty = n));
   const logs = createLogSource(p.logRing);
+  const clusterView = clusterViewReader();
   const inventory = (): InventoryView | undefined => p.ctx.inventory as InventoryView | undefined;
   // The addresses, read at most every 2 s (getifaddrs costs more than the rest of GET /v1/node).
   let addresses: { at: number; list: NodeView['addresses'] } = { at: -Infinity, list: [] };
@@ -163,7 +165,7 @@ export function createOps(p: OpsParts): OpsDeps {
     peersView,
     bootSteps: steps,
     cluster: () =>
-      readClusterView({
+      clusterView.read({
         kubeconfig: p.cluster?.kubeconfig ?? DEFAULT_KUBECONFIG,
         clusterId: p.state.current.clusterId,
       }),

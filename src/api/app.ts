@@ -5,12 +5,13 @@
  * has one shape (api-error.ts), never a stack trace. Requests are counted in the metrics
  * registry by route pattern and status.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type onResponseHookHandler } from 'fastify';
 import { apiError, apiErrorOf } from './api-error.js';
 import { auth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { docsRoutes } from './routes/docs.js';
 import { hardwareRoutes } from './routes/hardware.js';
 import { healthRoutes } from './routes/health.js';
 import { logsRoutes } from './routes/logs.js';
@@ -27,6 +28,8 @@ export type { ApiDeps, ApiTokens, OpsDeps, PeerEndpoints, LogStream, BundleFile 
 export interface AppOptions {
   /** OpenAPI document and Swagger UI (default on; the benchmark's bare twin goes without). */
   docs?: boolean;
+  /** How long /v1/node's serialized answer may be served again while the state is the same (ms, default 1000). */
+  cacheMs?: number;
 }
 
 export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstance {
@@ -40,28 +43,31 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
     requestTimeout: 15_000,
   });
 
+  // Callback hooks, not async ones: they run on every request, and a promise per request costs.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_req, reply) => {
-    if (closing) return reply.code(503).header('connection', 'close').send(STOPPING);
+  app.addHook('onRequest', (_req, reply, done) => {
+    if (closing) void reply.code(503).header('connection', 'close').send(STOPPING);
+    else done();
   });
+  // Each route counts its own requests (its pattern known when it is added); unmatched ones are
+  // counted by the not-found handler.
   const m = deps.metrics;
-  if (m) {
-    app.addHook('onResponse', async (req, reply) => {
-      const route = req.routeOptions.url ?? 'unmatched';
-      m.apiRequests.inc({ route, method: req.method, status: String(reply.statusCode) });
+  if (m)
+    app.addHook('onRoute', (route) => {
+      const { url } = route;
+      const count: onResponseHookHandler = (req, reply, done) => {
+        m.countApiRequest(url, req.method, reply.statusCode);
+        done();
+      };
+      route.onResponse = [...[route.onResponse ?? []].flat(), count];
     });
-  }
 
   void app.register(auth, { tokens: () => deps.tokens?.(), ...(m ? { metrics: m } : {}) });
-  // Loaded only when wanted: swagger and its UI are most of the API's start-up time.
-  if (options.docs !== false)
-    void app.register(
-      import('./routes/docs.js').then((m) => ({ default: m.docsRoutes })),
-      { version: deps.version },
-    );
+  // Swagger and its UI are loaded on the first request for them (docs.ts).
+  if (options.docs !== false) void app.register(docsRoutes, { version: deps.version });
   const routes = [
     healthRoutes,
     peerRoutes,
@@ -74,7 +80,8 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
     supportBundleRoutes,
     actionRoutes,
   ];
-  for (const r of routes) void app.register(r, { deps });
+  for (const r of routes)
+    void app.register(r, { deps, ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}) });
   void app.register(statusPageRoutes);
   void app.register(joinRoutes, {
     join: () => deps.join?.(),
@@ -82,6 +89,7 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): FastifyInstan
   });
 
   app.setNotFoundHandler(async (req, reply) => {
+    m?.countApiRequest('unmatched', req.method, 404);
     const path = (req.url.split('?')[0] ?? '').slice(0, 200);
     return reply.code(404).send(apiError(404, 'E_NOT_FOUND', `no route ${req.method} ${path}`));
   });

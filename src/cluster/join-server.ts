@@ -7,9 +7,11 @@
  * Every failed check gives the same refusal; the reason goes to the debug log, with the source
  * address and never a secret. Each source may fail `failures.burst` times, then once per
  * 1/`failures.ratePerSecond` s; requests of any kind are limited too, and outstanding challenges
- * are bounded, so nobody can flood the server's memory. Counters count every outcome.
+ * are bounded, so nobody can flood the server's memory. Every outcome is counted, in `counters`
+ * and in the node's metrics registry (`nucmesh_join_requests_total{outcome}`) when given one.
  */
 import type { Logger } from '../log.js';
+import type { NodeMetrics } from '../node/metrics.js';
 import {
   isFullK3sToken,
   isK3sServerUrl,
@@ -80,6 +82,8 @@ export interface JoinServerOptions {
   failures?: RateLimitOptions;
   /** Requests of any kind per source. */
   requests?: RateLimitOptions;
+  /** The registry the outcomes are counted in too (GET /metrics). */
+  metrics?: Pick<NodeMetrics, 'joinRequests'>;
 }
 
 export const JOIN_OUTCOMES = [
@@ -131,15 +135,21 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
   /** Outstanding challenges and when each expires; a Map keeps them oldest first. */
   const challenges = new Map<string, number>();
   const counters = Object.fromEntries(JOIN_OUTCOMES.map((k) => [k, 0])) as JoinCounters;
+  // Every outcome's series exists from the start (at 0), so a rate over it is defined.
+  for (const outcome of JOIN_OUTCOMES) o.metrics?.joinRequests.inc({ outcome }, 0);
+  const count = (outcome: JoinOutcome): void => {
+    counters[outcome]++;
+    o.metrics?.joinRequests.inc({ outcome });
+  };
 
   const fail = (source: string, reason: string, outcome: 'refused' | 'garbage' = 'refused'): JoinRefusal => {
-    counters[outcome]++;
+    count(outcome);
     failures.allow(source);
     o.log.debug({ source, reason }, 'join refused');
     return REFUSED;
   };
   const unavailable = (reason: string, err?: unknown): JoinRefusal => {
-    counters.unavailable++;
+    count('unavailable');
     const errCode = (err as { code?: unknown } | undefined)?.code;
     // Only the error's code: a parser's message could quote a token.
     o.log.warn({ reason, ...(typeof errCode === 'string' ? { errCode } : {}) }, 'join: cannot answer joiners');
@@ -163,7 +173,7 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
     admit(source) {
       const waitMs = Math.max(failures.waitMs(source), requests.allow(source) ? 0 : requests.waitMs(source));
       if (waitMs === 0) return undefined;
-      counters['rate-limited']++;
+      count('rate-limited');
       return { refusal: 'rate-limited', retryAfterMs: waitMs };
     },
     garbage(source) {
@@ -174,7 +184,7 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
       sweep();
       const challenge = newJoinRandom();
       challenges.set(challenge, now() + ttl);
-      counters.challenge++;
+      count('challenge');
       return { challenge, serverNodeId: o.nodeId, expiresInMs: ttl };
     },
     async join(body: JoinRequest, source): Promise<JoinAnswer | JoinRefusal> {
@@ -209,7 +219,7 @@ export function createJoinServer(o: JoinServerOptions): JoinServer {
       } catch (e) {
         return unavailable('the join ledger cannot be read or written', e);
       }
-      counters[assignment.kind]++;
+      count(assignment.kind);
       o.log.debug({ source, joiner: body.nodeId, outcome: assignment.kind }, 'join answered');
       return sealJoinAnswer(o.fleetKey, parties, decisionFor(assignment, tokens, serverUrl));
     },

@@ -6,7 +6,11 @@ import { ErrorResponse } from '../schemas.js';
 
 export interface RouteOptions {
   deps: ApiDeps;
+  /** How long a cached answer may be served (ms; answer-cache.ts); default 1000, 0 for none. */
+  cacheMs?: number;
 }
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Error answers of every route, by range (an explicit status of a route's own wins): one

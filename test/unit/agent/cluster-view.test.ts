@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readClusterView } from '../../../src/agent/cluster-view.js';
+import { clusterViewReader } from '../../../src/agent/cluster-view-worker.js';
 import { testCertificate } from '../../helpers/tls.js';
 
 const NODES = {
@@ -121,4 +122,26 @@ test('GET /v1/cluster data: the nodes with roles, Ready, versions and our labels
 test('without a kubeconfig (k3s not up): a reason, not an error', async () => {
   const view = await readClusterView({ kubeconfig: '/nonexistent/k3s.yaml', clusterId: '' });
   assert.deepEqual(view, { unavailable: 'k3s is not up on this node (no kubeconfig at /nonexistent/k3s.yaml)' });
+});
+
+test('the cluster view read in a worker: the same answer, the worker gone once idle', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nucmesh-kube-'));
+  const api = await fakeKubeApi('k3s-token-xyz');
+  const reader = clusterViewReader({ idleMs: 200 });
+  try {
+    const q = { kubeconfig: await kubeconfig(dir, api.port, 'k3s-token-xyz'), clusterId: 'c1' };
+    const [a, b] = await Promise.all([reader.read(q), reader.read(q)]);
+    assert.deepEqual(a, await readClusterView(q));
+    assert.deepEqual(b, a, 'two requests at once, one worker');
+    assert.equal(reader.running(), true);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(reader.running(), false, 'ended after idleMs');
+    assert.deepEqual(await reader.read(q), a, 'a later request starts another');
+    const none = await reader.read({ kubeconfig: '/nonexistent/k3s.yaml', clusterId: '' });
+    assert.ok('unavailable' in none);
+  } finally {
+    await reader.close();
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
