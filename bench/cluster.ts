@@ -50,18 +50,18 @@ function rssByKind(netns: string): Map<string, number> {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-      const kind = /kube-apiserver/.test(cmd)
-        ? 'kube-apiserver'
-        : /kube-controller-manager/.test(cmd)
-          ? 'kube-controller-manager'
-          : /kubemark/.test(cmd)
-            ? 'hollow kubelet'
-            : /\/etcd /.test(`${cmd} `) || /bin\/etcd\b/.test(cmd)
-              ? 'etcd'
-              : /k3s-stand-in/.test(cmd)
-                ? 'stand-in (supervisor)'
-                : /cli\/bin\.js agent/.test(cmd)
-                  ? 'nucmesh agent'
+      const kind = /cli\/bin\.js agent/.test(cmd)
+        ? 'nucmesh agent'
+        : /kube-apiserver/.test(cmd)
+          ? 'kube-apiserver'
+          : /kube-controller-manager/.test(cmd)
+            ? 'kube-controller-manager'
+            : /--morph=kubelet/.test(cmd)
+              ? 'hollow kubelet (kubemark)'
+              : /bin\/etcd\b/.test(cmd)
+                ? 'etcd'
+                : /k3s-stand-in/.test(cmd)
+                  ? 'stand-in (k3s supervisor)'
                   : undefined;
       if (kind && rss > 0) out.set(kind, (out.get(kind) ?? 0) + rss);
     } catch {
