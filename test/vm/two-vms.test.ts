@@ -44,7 +44,9 @@ describe('image: two VMs on one L2 segment', { skip }, () => {
     const hostnames: string[] = [];
     const ids: string[] = [];
     for (const [i, vm] of vms.entries()) {
-      const banner = await waitForBannerState(vm, END_STATE, 300_000);
+      // Two TCG VMs of this file beside the VM of the file running next to it: three on two
+      // cores, so a boot takes up to twice its time alone (a CI run saw one still booting at 300 s).
+      const banner = await waitForBannerState(vm, END_STATE, 600_000);
       const { nodeId, hostname } = assertBannerMatches(banner, nodes[i]!.smbios);
       ids.push(nodeId);
       hostnames.push(hostname);
