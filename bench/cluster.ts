@@ -99,15 +99,7 @@ async function once(real: boolean, run: number): Promise<Result> {
       return undefined;
     }
   };
-  const killAll = (h: string): void => {
-    const pids = execFileSync('ip', ['netns', 'pids', lab.host(h).netns], { encoding: 'utf8' });
-    for (const pid of pids.split('\n').filter(Boolean))
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone
-      }
-  };
+  const killAll = (h: string): void => lab.killAllIn(h);
   const dead = new Set<string>();
   const nodes = async (): Promise<KNode[] | undefined> => {
     const via = hosts.find((h) => !dead.has(h) && state(h) === 'server');

@@ -73,15 +73,7 @@ function clusterRecordOf(host: string): { formation: string; clusterId: string }
 
 /** Every process in a host's namespace, killed by PID: the agent and its k3s child (a power cut). */
 function killAll(host: string): void {
-  const ns = fx.lab.host(host).netns;
-  const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  for (const pid of pids) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
+  fx.lab.killAllIn(host);
 }
 
 function powerOff(host: string): void {

@@ -110,18 +110,11 @@ describe('the cluster life of seven NUCs on the real parts', { timeout: 1_200_00
   };
   function killAll(h: Host): void {
     killed.add(h);
-    let pids = '';
     try {
-      pids = execFileSync('ip', ['netns', 'pids', fx.lab.host(h).netns], { encoding: 'utf8' });
+      fx.lab.killAllIn(h);
     } catch {
-      return; // no such host (yet)
+      // no such host (yet)
     }
-    for (const pid of pids.split('\n').filter(Boolean))
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone already
-      }
   }
   /** `nucmesh leave --yes` inside H's namespace, against its own API on loopback. */
   const leave = (h: Host) =>

@@ -321,6 +321,20 @@ export class NetnsLab {
     };
   }
 
+  /**
+   * SIGKILL every process in a host's namespace, by the PIDs `ip netns pids` lists (a power cut:
+   * the agent and what it started that is no child of the lab, such as k3s' parts).
+   */
+  killAllIn(hostName: string): void {
+    const pids = execFileSync('ip', ['netns', 'pids', this.host(hostName).netns], { encoding: 'utf8' });
+    for (const pid of pids.split('\n').filter(Boolean))
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+  }
+
   /** Run a command to completion inside a host's namespace. */
   run(
     hostName: string,
